@@ -32,6 +32,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CTIBridgeCLITests",
+            dependencies: ["ctibridge"]
+        ),
+        .testTarget(
             name: "CSTATests",
             dependencies: [
                 "CSTA",
