@@ -48,7 +48,7 @@ struct DecodeCommand: ParsableCommand {
 
     func run() throws {
         let started = monotonicSeconds()
-        let input: [UInt8]
+        let input: ByteBuffer
         do {
             input = try InputReader.readAll(file)
         } catch {
@@ -57,7 +57,7 @@ struct DecodeCommand: ParsableCommand {
         }
         var counts = DecodeCounts()
         var out = OutputWriter()
-        let buffer = ByteBuffer(bytes: input)
+        let buffer = input
         if hex {
             decodeHexLines(buffer, counts: &counts, out: &out)
         } else {
@@ -67,7 +67,7 @@ struct DecodeCommand: ParsableCommand {
             let seconds = monotonicSeconds() - started
             out.line {
                 $0.append(contentsOf: #"{"frames": \#(counts.frames), "decoded": \#(counts.decoded), "errors": \#(counts.errors), "#.utf8)
-                $0.append(contentsOf: #""eventErrors": \#(counts.eventErrors), "bytes": \#(input.count), "#.utf8)
+                $0.append(contentsOf: #""eventErrors": \#(counts.eventErrors), "bytes": \#(input.readableBytes), "#.utf8)
                 $0.append(contentsOf: #""seconds": \#(formatSeconds(seconds))}"#.utf8)
             }
         }

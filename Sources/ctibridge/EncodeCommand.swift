@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSTA
+import NIOCore
 
 /// `ctibridge encode`: key-set JSON lines → framed CSTA messages (`../shared/docs/contracts.md` §3).
 struct EncodeCommand: ParsableCommand {
@@ -33,7 +34,7 @@ struct EncodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let input: [UInt8]
+        let input: ByteBuffer
         do {
             input = try InputReader.readAll(file)
         } catch {
@@ -45,7 +46,7 @@ struct EncodeCommand: ParsableCommand {
         var failures = 0
         var lineNumber = 0
         var frame: [UInt8] = []
-        for line in input.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        for line in Array(input.readableBytesView).split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {

@@ -6,13 +6,16 @@ import Musl
 import Darwin
 #endif
 
+import NIOCore
+
 /// Reads a whole file (or standard input for `-`/nil) into memory with plain `read(2)`: one allocation, no Foundation.
 enum InputReader {
     struct ReadError: Error, CustomStringConvertible {
         var description: String
     }
 
-    static func readAll(_ path: String?) throws -> [UInt8] {
+    /// Reads everything into one `ByteBuffer` (read straight into its storage: no second copy).
+    static func readAll(_ path: String?) throws -> ByteBuffer {
         let fd: Int32
         if let path, path != "-" {
             fd = open(path, O_RDONLY)
@@ -21,23 +24,27 @@ enum InputReader {
             fd = 0
         }
         defer { if fd != 0 { close(fd) } }
-        var size = 1 << 16
+        var chunk = 1 << 16
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { size = max(Int(st.st_size) + 1, 1) }
-        var bytes = [UInt8](repeating: 0, count: size)
-        var used = 0
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { chunk = max(Int(st.st_size) + 1, 1) }
+        var buffer = ByteBufferAllocator().buffer(capacity: chunk)
         while true {
-            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(description: "cannot read \(path ?? "standard input"): \(String(cString: strerror(errno)))")
+            var failure: Int32 = 0
+            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { out -> Int in
+                while true {
+                    let r = read(fd, out.baseAddress!, out.count)
+                    if r < 0 && errno == EINTR { continue }
+                    if r < 0 { failure = errno; return 0 }
+                    return r
+                }
+            }
+            if failure != 0 {
+                throw ReadError(description: "cannot read \(path ?? "standard input"): \(String(cString: strerror(failure)))")
             }
             if n == 0 { break }
-            used += n
+            chunk = max(chunk, 1 << 16)
         }
-        bytes.removeSubrange(used...)
-        return bytes
+        return buffer
     }
 }
 
