@@ -107,25 +107,36 @@ public enum BERCodec {
         guard c.isAtEnd else { throw CSTADecodeError(.unexpectedTag, at: c.position) }
         guard let parameter else { return }
         do throws(CSTADecodeError) {
-            guard parameter.tagClass == 0x80, parameter.number <= 31 else {
-                throw CSTADecodeError(.unexpectedTag, at: parameter.start)
-            }
-            fields.errorCategory = EnumField(code: Int32(parameter.number))
-            if parameter.isConstructed {
-                var inner = BERCursor(
-                    bytes: bytes, start: parameter.contentStart, end: parameter.contentEnd, depth: parameter.depth &+ 1)
-                if let value = try inner.next() {
-                    guard value.tag == Tag.enumerated || value.tag == Tag.integer else {
-                        throw CSTADecodeError(.unexpectedTag, at: value.start)
-                    }
-                    fields.errorValue = EnumField(code: try value.int32(bytes))
-                }
-            } else {
-                fields.errorValue = EnumField(code: try parameter.int32(bytes))
-            }
+            let failure = try universalFailure(parameter, bytes)
+            fields.errorCategory = failure.category
+            fields.errorValue = failure.value
         } catch {
             fields.eventError = error
         }
+    }
+
+    /// `UniversalFailure ::= CHOICE { operation [0] OperationErrors, … unspecified [7] UnspecifiedErrors }`: explicit
+    /// tags around an ENUMERATED (NULL for `unspecified`). A primitive `[n]` (implicitly tagged by some vendors) is
+    /// read as the value itself.
+    static func universalFailure(_ choice: BERElement, _ bytes: UnsafeRawBufferPointer)
+        throws(CSTADecodeError) -> (category: EnumField, value: EnumField)
+    {
+        guard choice.tagClass == 0x80, choice.number <= 31 else { throw CSTADecodeError(.unexpectedTag, at: choice.start) }
+        let category = EnumField(code: Int32(choice.number))
+        guard choice.isConstructed else {
+            return (category, choice.contentCount == 0 ? .absent : EnumField(code: try choice.int32(bytes)))
+        }
+        var inner = BERCursor(bytes: bytes, start: choice.contentStart, end: choice.contentEnd, depth: choice.depth &+ 1)
+        var value = EnumField.absent
+        if let v = try inner.next() {
+            switch v.tag {
+            case Tag.enumerated, Tag.integer: value = EnumField(code: try v.int32(bytes))
+            case Tag.null: break
+            default: throw CSTADecodeError(.unexpectedTag, at: v.start)
+            }
+        }
+        guard inner.isAtEnd else { throw CSTADecodeError(.unexpectedTag, at: inner.position) }
+        return (category, value)
     }
 
     /// `reject [4] { invokeId INTEGER | NULL, problem CHOICE { general [0], invoke [1], returnResult [2],

@@ -34,11 +34,7 @@ enum BEREncoder {
             try w.constructed(0xA3) { w throws(CSTAEncodeError) in
                 w.integer(0x02, id)
                 w.integer(0x02, try int(r, "errorCode") ?? 1)
-                if let category = try enumCode(r, "errorCategory", CSTANames.errorCategories) {
-                    guard (0...30).contains(category) else { throw invalid("errorCategory") }
-                    let value = try enumCode(r, "errorValue", nil) ?? 0
-                    try w.constructed(0xA0 | UInt8(category)) { w throws(CSTAEncodeError) in w.integer(0x0A, value) }
-                }
+                if let failure = try universalFailure(r, valueKey: "errorValue") { w.raw(failure) }
             }
         case .reject:
             let problem = try requireInt(r, "rejectProblem")
@@ -93,6 +89,21 @@ enum BEREncoder {
             }
         case .abrt:
             try w.constructed(0x64) { w throws(CSTAEncodeError) in w.integer(0x80, try int(r, "acseReason") ?? 0) }
+        }
+        return w.bytes
+    }
+
+    /// `UniversalFailure` from `errorCategory` (default `operation`) and `valueKey`, or `nil` when neither is present.
+    static func universalFailure(_ r: CSTARecord, valueKey: String) throws(CSTAEncodeError) -> [UInt8]? {
+        let category = try enumCode(r, "errorCategory", CSTANames.errorCategories)
+        let value = try enumCode(r, valueKey, nil)
+        guard category != nil || value != nil else { return nil }
+        let tag = category ?? 0
+        guard (0...30).contains(tag) else { throw invalid("errorCategory") }
+        var w = BERWriter()
+        try w.constructed(0xA0 | UInt8(tag)) { w throws(CSTAEncodeError) in
+            // unspecified [7] is NULL; the other categories are ENUMERATED.
+            if tag == 7 && value == nil { w.null(0x05) } else { w.integer(0x0A, value ?? 1) }
         }
         return w.bytes
     }

@@ -37,8 +37,7 @@ enum BERServiceEncoder {
             w.element(0xA1, try E.deviceID(called, key: "called"))
         case Op.deflectCall:
             try connection()
-            guard let destination = r.string("otherDevice") else { throw E.missing("otherDevice") }
-            w.raw(try E.extendedDevice(0x62, destination, key: "otherDevice"))
+            try deviceID("otherDevice")  // newDestination DeviceID
         case Op.makeCall:
             try deviceID("calling")
             try deviceID("called")
@@ -55,6 +54,7 @@ enum BERServiceEncoder {
             w.element(0xA1, try E.deviceID(selected, key: "routeSelected"))
         case Op.routeEndRequest:
             try crossRef(0x58, "routeingCrossRefID")
+            if let failure = try E.universalFailure(r, valueKey: "reason") { w.element(0xA1, failure) }
         case Op.singleStepTransfer:
             try connection()
             try deviceID("otherDevice")

@@ -4,7 +4,7 @@ enum BERServices {
     /// Operation codes (ECMA-285 `CODE local:`).
     enum Op {
         static let answerCall: Int32 = 2, clearCall: Int32 = 4, clearConnection: Int32 = 5, conferenceCall: Int32 = 6
-        static let consultationCall: Int32 = 7, deflectCall: Int32 = 8, holdCall: Int32 = 9, makeCall: Int32 = 10
+        static let consultationCall: Int32 = 7, deflectCall: Int32 = 218, holdCall: Int32 = 9, makeCall: Int32 = 10
         static let retrieveCall: Int32 = 14, transferCall: Int32 = 16, routeRequest: Int32 = 31
         static let routeSelectRequest: Int32 = 33, routeEndRequest: Int32 = 35, singleStepTransfer: Int32 = 50
         static let escape: Int32 = 51, systemStatusPhaseI: Int32 = 52, monitorStart: Int32 = 71, monitorStop: Int32 = 73
@@ -48,7 +48,7 @@ enum BERServices {
                 case (Op.makeCall, 1): fields.calling = device
                 case (Op.makeCall, 2): fields.called = device
                 case (Op.monitorStart, 1): fields.monitorObject = device
-                case (Op.singleStepTransfer, 1): fields.otherDevice = device
+                case (Op.singleStepTransfer, 1), (Op.deflectCall, 1): fields.otherDevice = device
                 case (Op.getAgentState, 2), (Op.setAgentState, 2): fields.acdGroup = device
                 case (_, 1): fields.device = device
                 default: break
@@ -56,11 +56,7 @@ enum BERServices {
             case Tag.applicationC(1): fields.calling = try BERValues.extendedDevice(e, bytes)
             case Tag.applicationC(2):
                 let device = try BERValues.extendedDevice(e, bytes)
-                switch op {
-                case Op.routeRequest: fields.currentRoute = device
-                case Op.deflectCall: fields.otherDevice = device  // newDestination
-                default: fields.called = device
-                }
+                if op == Op.routeRequest { fields.currentRoute = device } else { fields.called = device }
             case Tag.applicationC(3): fields.device = try BERValues.extendedDevice(e, bytes)
             case Tag.application(24): fields.routeingCrossRefID = try e.primitiveSpan(.hexOctets)
             case Tag.application(21): fields.monitorCrossRefID = try e.primitiveSpan(.hexOctets)
@@ -79,6 +75,13 @@ enum BERServices {
                 default: break
                 }
             case Tag.context(2) where op == Op.setAgentState: fields.agentID = try e.primitiveSpan(.text)
+            case Tag.contextC(1) where op == Op.routeEndRequest:
+                // errorValue [1] UniversalFailure: the category's tag and its ENUMERATED.
+                var inner = try c.children(of: e)
+                guard let choice = try inner.next() else { throw CSTADecodeError(.missingField, at: e.contentStart) }
+                let failure = try BERCodec.universalFailure(choice, bytes)
+                fields.errorCategory = failure.category
+                fields.reason = failure.value
             case Tag.applicationC(30): try BERValues.extensions(e, bytes, into: &fields)
             default:
                 continue
