@@ -151,3 +151,40 @@ import Testing
         #expect(aare.strings("cstaVersions") == ["versionFive"])
     }
 }
+
+@Suite struct BERLengthFormTests {
+    /// The HiPath Delivered event with every constructed length rewritten as indefinite decodes to the same keys.
+    @Test func indefiniteLengthsDecodeLikeDefinite() throws {
+        let definite = BERTest.hexBytes(
+            "a15a020105020115305255020007a04ca44a6b0f300d8002b164a10730058003323031630730058003323032610730058003323031"
+                + "620730058003323032640287004e01030a01307e12a010180e3230323430313032313031313132")
+        let indefinite = Self.indefinite(definite)
+        #expect(indefinite.count > definite.count)
+        #expect(try BERTest.record(indefinite) == BERTest.record(definite))
+    }
+
+    /// Rewrites every constructed TLV with an indefinite length (test helper; definite input only).
+    static func indefinite(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            let tag = bytes[i]
+            var length = Int(bytes[i + 1])
+            var header = 2
+            if length & 0x80 != 0 {
+                let n = length & 0x7F
+                length = 0
+                for k in 0..<n { length = length << 8 | Int(bytes[i + 2 + k]) }
+                header += n
+            }
+            let content = Array(bytes[(i + header)..<(i + header + length)])
+            if tag & 0x20 != 0 {
+                out += [tag, 0x80] + indefinite(content) + [0x00, 0x00]
+            } else {
+                out += bytes[i..<(i + header + length)]
+            }
+            i += header + length
+        }
+        return out
+    }
+}

@@ -59,9 +59,9 @@ enum BEREventEncoder {
                 w.integer(0x4E, v)
             }
         }
-        func cause(required: Bool) throws(CSTAEncodeError) {
+        func cause(required: Bool, identifier: UInt8 = 0x0A) throws(CSTAEncodeError) {
             if let v = try E.enumCode(r, "cause", CSTANames.eventCauses) {
-                w.integer(0x0A, v)
+                w.integer(identifier, v)
             } else if required {
                 throw E.missing("cause")
             }
@@ -129,11 +129,12 @@ enum BEREventEncoder {
                 try extensions()
             }
         } else if type.eventClass == .logicalDeviceFeature && tag <= 5 {
-            // Agent events: agentDevice, agentID ([2] IMPLICIT in loggedOn/loggedOff), acdGroup, cause.
+            // Agent events: agentDevice, agentID ([2] IMPLICIT in loggedOn/loggedOff), acdGroup, cause ([3]
+            // IMPLICIT in agentBusy/agentWorkingAfterCall).
             try device(0x63, "device", required: true)
             if let agent = r.string("agentID") { w.text(tag == 1 || tag == 2 ? 0x82 : 0x04, agent) }
             if let group = r.string("acdGroup") { w.raw(try E.deviceID(group, key: "acdGroup")) }
-            try cause(required: false)
+            try cause(required: false, identifier: tag == 0 || tag == 5 ? 0x83 : 0x0A)
             try extensions()
         } else {
             try optionalConnection()

@@ -85,8 +85,13 @@ enum BEREvents {
                 fields.newCallIDs = try BERValues.connectionList(e, bytes)
             case Tag.context(0) where callControl && type.tag == queued:
                 fields.numberQueued = try e.int32(bytes)
-            case Tag.context(2) where agentEvent, Tag.octetString where agentEvent:
+            // agentID is [2] IMPLICIT in loggedOn/loggedOff, a plain OCTET STRING in the others (where [2] is the
+            // pending agent state and cause is [3] IMPLICIT in agentBusy/agentWorkingAfterCall).
+            case Tag.context(2) where agentEvent && (type.tag == 1 || type.tag == 2),
+                Tag.octetString where agentEvent && type.tag != 1 && type.tag != 2:
                 fields.agentID = try e.primitiveSpan(.text)
+            case Tag.context(3) where agentEvent && (type.tag == 0 || type.tag == 5):
+                if !fields.cause.isPresent { fields.cause = EnumField(code: try e.int32(bytes)) }
             case Tag.sequence where agentEvent:
                 fields.acdGroup = try BERValues.deviceID(e, bytes)
             case Tag.sequence where !callControl && !fields.device.isPresent:
