@@ -158,6 +158,8 @@ import Testing
             event("backInService", ["device": .string("4711"), "cause": .string("maintenance")]),
             event("outOfService", ["device": .string("4711")]),
             event("privateEvent", [:]),
+            event("callControl:40", merged(conn, ["device": .string("4711")])),
+            event("deviceMaintenance:200", ["device": .string("4711")]),
         ]
         for r in cases { try roundTrip(r) }
     }

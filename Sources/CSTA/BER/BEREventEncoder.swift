@@ -5,14 +5,13 @@ enum BEREventEncoder {
     static func eventReport(_ r: CSTARecord) throws(CSTAEncodeError) -> [UInt8] {
         let name = try E.requireString(r, "event")
         let type = try eventType(name, r)
-        guard type.tag <= 30 else { throw E.invalid("event") }
         guard let crossRef = try E.hex(r, "monitorCrossRefID") else { throw E.missing("monitorCrossRefID") }
         let body = try self.body(type, r)
         var w = BERWriter()
         try w.constructed(0x30) { w throws(CSTAEncodeError) in
             w.element(0x55, crossRef)
             try w.constructed(0xA0 | type.eventClass.rawValue) { w throws(CSTAEncodeError) in
-                w.element(0xA0 | UInt8(type.tag), body)
+                w.element(identifier: BERWriter.identifier(0xA0, UInt32(type.tag)), body)
             }
         }
         return w.bytes

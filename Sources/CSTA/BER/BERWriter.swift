@@ -10,6 +10,25 @@ struct BERWriter {
         bytes.append(contentsOf: content)
     }
 
+    /// Appends a TLV with any identifier (multi-octet tag numbers included).
+    mutating func element(identifier: [UInt8], _ content: [UInt8]) {
+        bytes.append(contentsOf: identifier)
+        Self.appendLength(content.count, to: &bytes)
+        bytes.append(contentsOf: content)
+    }
+
+    /// Identifier octets for class/constructed `bits` (0xA0 = context constructed, …) and a tag number.
+    static func identifier(_ bits: UInt8, _ number: UInt32) -> [UInt8] {
+        guard number >= 31 else { return [bits | UInt8(number)] }
+        var groups: [UInt8] = [UInt8(number & 0x7F)]
+        var rest = number >> 7
+        while rest > 0 {
+            groups.insert(UInt8(rest & 0x7F) | 0x80, at: 0)
+            rest >>= 7
+        }
+        return [bits | 0x1F] + groups
+    }
+
     /// Appends a constructed TLV whose content `body` writes.
     mutating func constructed(
         _ identifier: UInt8, _ body: (inout BERWriter) throws(CSTAEncodeError) -> Void
