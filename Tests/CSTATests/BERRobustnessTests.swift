@@ -114,6 +114,14 @@ import Testing
         #expect(fields.event == nil)
     }
 
+    /// Escape with security data (a SEQUENCE) and a vendor operation with a non-DeviceID SEQUENCE decode cleanly.
+    @Test func sequencesThatAreNotDevices() throws {
+        let escape = try BERTest.record(BERTest.hexBytes("a1 12 02 01 01 02 01 33 30 0a 30 03 80 01 07 04 03 de ad 01"))
+        #expect(escape.string("privateData") == "dead01" && escape["eventError"] == nil)
+        let vendor = try BERTest.record(BERTest.hexBytes("a1 0f 02 01 01 02 02 01 6b 30 06 30 04 02 02 01 00"))
+        #expect(vendor.int("op") == 363 && vendor["eventError"] == nil && vendor["device"] == nil)
+    }
+
     @Test func unknownOpcodeAndEventTagAreKept() throws {
         let op = try BERTest.record(BERTest.hexBytes("a1 0a 02 01 01 02 02 01 69 30 01 05"))
         #expect(op.int("op") == 361 && op.string("service") == "361")

@@ -95,8 +95,9 @@ enum BEREvents {
             case Tag.sequence where agentEvent:
                 fields.acdGroup = try BERValues.deviceID(e, bytes)
             case Tag.sequence where !callControl && !fields.device.isPresent:
-                // Device-maintenance and other groups name their device with a plain DeviceID.
-                fields.device = try BERValues.deviceID(e, bytes)
+                // Device-maintenance and other groups name their device with a plain DeviceID; a SEQUENCE that is
+                // something else in an event this decoder does not model is skipped.
+                do throws(CSTADecodeError) { fields.device = try BERValues.deviceID(e, bytes) } catch { continue }
             default:
                 continue  // correlatorData, userData, servicesPermitted, callLinkageData, network devices, …
             }

@@ -12,6 +12,17 @@ enum BERServices {
         static let systemStatus: Int32 = 211, getAgentState: Int32 = 304, setAgentState: Int32 = 312
     }
 
+    /// Operations whose argument carries DeviceID SEQUENCEs at its top level.
+    static func deviceOperations(_ op: Int32) -> Bool {
+        switch op {
+        case Op.makeCall, Op.monitorStart, Op.singleStepTransfer, Op.deflectCall, Op.snapshotDevice, Op.getAgentState,
+            Op.setAgentState:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// An invoke's argument.
     static func argument(op: Int32, _ argument: BERElement, _ bytes: UnsafeRawBufferPointer, _ fields: inout CSTAFields)
         throws(CSTADecodeError)
@@ -41,9 +52,15 @@ enum BERServices {
                 var inner = try c.children(of: e)
                 let device = try BERValues.deviceID(try inner.expect(Tag.sequence), bytes)
                 if op == Op.consultationCall { fields.called = device } else { fields.routeSelected = device }
-            case Tag.sequence:
+            case Tag.sequence where op != Op.escape:  // EscapeArgument's SEQUENCE is its security data
                 devices &+= 1
-                let device = try BERValues.deviceID(e, bytes)
+                let device: DeviceField
+                if deviceOperations(op) {
+                    device = try BERValues.deviceID(e, bytes)
+                } else {
+                    // Another edition's or a vendor's operation: take a DeviceID when it is one, else skip it.
+                    do throws(CSTADecodeError) { device = try BERValues.deviceID(e, bytes) } catch { continue }
+                }
                 switch (op, devices) {
                 case (Op.makeCall, 1): fields.calling = device
                 case (Op.makeCall, 2): fields.called = device
