@@ -83,7 +83,7 @@ import Testing
             ["pdu": .string("invoke"), "invokeId": .int(21), "op": .int(75), "callID": .string("01")],
             ["pdu": .string("invoke"), "invokeId": .int(22), "op": .int(207)],
             ["pdu": .string("invoke"), "invokeId": .int(23), "op": .int(304), "device": .string("4711"), "acdGroup": .string("8001")],
-            ["pdu": .string("invoke"), "invokeId": .int(24), "op": .int(312), "device": .string("4711"), "agentState": .string("agentReady"), "agentID": .string("1234"), "acdGroup": .string("8001")],
+            ["pdu": .string("invoke"), "invokeId": .int(24), "op": .int(312), "device": .string("4711"), "requestedAgentState": .string("ready"), "agentID": .string("1234"), "acdGroup": .string("8001")],
             ["pdu": .string("invoke"), "invokeId": .int(25), "op": .int(999)],
             ["pdu": .string("returnResult"), "invokeId": .int(1), "op": .int(2)],
             ["pdu": .string("returnResult"), "invokeId": .int(1), "op": .int(5), "privateData": .string("01")],

@@ -82,7 +82,9 @@ enum BERServiceEncoder {
             try deviceID("acdGroup", required: false)
         case Op.setAgentState:
             try deviceID("device")
-            guard let state = try E.enumCode(r, "agentState", CSTANames.agentStates) else { throw E.missing("agentState") }
+            guard let state = try E.enumCode(r, "requestedAgentState", CSTANames.requestedAgentStates) else {
+                throw E.missing("requestedAgentState")
+            }
             w.integer(0x0A, state)
             if let agent = r.string("agentID") { w.text(0x82, agent) }
             try deviceID("acdGroup", required: false)

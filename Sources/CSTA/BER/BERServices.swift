@@ -82,7 +82,7 @@ enum BERServices {
                 switch op {
                 case Op.clearConnection: fields.reason = EnumField(code: code)
                 case Op.systemStatus, Op.systemStatusPhaseI: fields.systemStatus = EnumField(code: code)
-                case Op.setAgentState: fields.agentState = EnumField(code: code)
+                case Op.setAgentState: fields.requestedAgentState = EnumField(code: code)
                 default: break
                 }
             case Tag.octetString:

@@ -42,8 +42,10 @@ public struct CSTAFields: Sendable, Hashable {
     public var numberQueued: Int32? = nil
     public var agentID: FieldSpan = .absent
     public var acdGroup: DeviceField = .absent
-    /// Agent state (GetAgentState result, SetAgentState `requestedAgentState`), rendered by name.
+    /// Agent state (GetAgentState result), rendered by name (`agentReady`, …).
     public var agentState: EnumField = .absent
+    /// SetAgentState `requestedAgentState` — its own enumeration (`loggedOn`, `ready`, …).
+    public var requestedAgentState: EnumField = .absent
     /// The first `CSTAPrivateData` `string` (BER octets → hex; XML text as sent).
     public var privateData: FieldSpan = .absent
     /// Whose private data it is: the XML namespace of `<private>` content, or a BER vendor OID when one is carried.

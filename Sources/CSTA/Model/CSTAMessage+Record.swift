@@ -67,6 +67,7 @@ struct FieldRenderer {
         put("agentID", f.agentID)
         put("acdGroup", f.acdGroup)
         put("agentState", f.agentState, CSTANames.agentStates)
+        put("requestedAgentState", f.requestedAgentState, CSTANames.requestedAgentStates)
         put("privateData", f.privateData)
         put("privateDataVendor", f.privateDataVendor)
         put("monitorObject", f.monitorObject)

@@ -18,7 +18,7 @@ public enum CSTANames {
     /// request element differently, ``xmlServiceAliases`` holds that spelling.
     public static let operationTable: [(op: Int32, name: String)] = [
         (1, "AlternateCall"), (2, "AnswerCall"), (3, "CallCompletion"), (4, "ClearCall"), (5, "ClearConnection"),
-        (6, "ConferenceCall"), (7, "ConsultationCall"), (8, "DeflectCall"), (9, "HoldCall"), (10, "MakeCall"),
+        (6, "ConferenceCall"), (7, "ConsultationCall"), (218, "DeflectCall"), (9, "HoldCall"), (10, "MakeCall"),
         (11, "MakePredictiveCall"), (13, "ReconnectCall"), (14, "RetrieveCall"), (16, "TransferCall"),
         (21, "CSTAEventReport"), (31, "RouteRequest"), (32, "ReRouteRequest"), (33, "RouteSelectRequest"),
         (34, "RouteUsedRequest"), (35, "RouteEndRequest"), (50, "SingleStepTransferCall"), (51, "Escape"),
@@ -135,6 +135,9 @@ public enum CSTANames {
 
     /// ECMA-285 `AgentState` (device-feature-types.asn).
     public static let agentStates = ["agentNotReady", "agentNull", "agentReady", "agentBusy", "agentWorkingAfterCall"]
+
+    /// ECMA-285 `ReqAgentState` (SetAgentState's requested state).
+    public static let requestedAgentStates = ["loggedOn", "loggedOff", "notReady", "ready", "workingAfterCall"]
 
     /// UniversalFailure CHOICE alternatives (error-definition), by context tag.
     public static let errorCategories = [
