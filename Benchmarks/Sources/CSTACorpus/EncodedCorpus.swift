@@ -28,35 +28,44 @@ public struct EncodedCorpus: Sendable {
 
     /// Encodes every record with the project's encoder for `encoding` and frames it.
     public init(records: [CSTARecord], encoding: CSTAEncoding) throws(BuildError) {
-        self.encoding = encoding
-        framing = encoding == .ber ? .u16 : .ecma323
-        bytes.reserveCapacity(records.count * (encoding == .ber ? 96 : 640))
+        var payloads: [[UInt8]] = []
         payloads.reserveCapacity(records.count)
         for (index, record) in records.enumerated() {
-            var payload: [UInt8]
             do {
-                payload = try encoding == .ber ? BERCodec.encode(record) : XMLCodec.encode(record)
+                payloads.append(try encoding == .ber ? BERCodec.encode(record) : XMLCodec.encode(record))
             } catch {
                 throw BuildError(
                     description: "\(encoding == .ber ? "BERCodec" : "XMLCodec").encode failed for record \(index) "
                         + "(\(record.string("event") ?? "?")): \(error) — is the codec still a placeholder?"
                 )
             }
+        }
+        try self.init(payloads: payloads, encoding: encoding)
+    }
+
+    /// Frames already encoded messages (u16 for BER, the ECMA-323 header for XML).
+    public init(payloads messages: [[UInt8]], encoding: CSTAEncoding) throws(BuildError) {
+        self.encoding = encoding
+        framing = encoding == .ber ? .u16 : .ecma323
+        bytes.reserveCapacity(messages.reduce(0) { $0 + $1.count + 8 })
+        payloads.reserveCapacity(messages.count)
+        for (index, message) in messages.enumerated() {
+            var payload = message[...]
             // Tolerate an XML encoder that already writes the ECMA-323 header.
             if encoding == .xml, payload.count > 8, payload[0] == 0, payload[1] == 0 {
-                payload.removeFirst(8)
+                payload = payload.dropFirst(8)
             }
             switch framing {
             case .u16:
                 guard payload.count <= 0xFFFF else {
-                    throw BuildError(description: "record \(index): \(payload.count) bytes do not fit the u16 framing")
+                    throw BuildError(description: "message \(index): \(payload.count) bytes do not fit the u16 framing")
                 }
                 bytes.append(UInt8(payload.count >> 8))
                 bytes.append(UInt8(payload.count & 0xFF))
             case .ecma323:
                 let total = payload.count + 8
                 guard total <= 0xFFFF else {
-                    throw BuildError(description: "record \(index): \(total) bytes do not fit the ECMA-323 header")
+                    throw BuildError(description: "message \(index): \(total) bytes do not fit the ECMA-323 header")
                 }
                 // Unsolicited events carry invoke id 9999 in the header, as in the peers' corpus.
                 bytes.append(contentsOf: [0, 0, UInt8(total >> 8), UInt8(total & 0xFF)])
