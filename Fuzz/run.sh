@@ -40,6 +40,10 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
 # ASan: leak checking off (libxml2 and the Swift runtime keep caches), but everything else fatal.
+# SWIFT_BACKTRACE=enable=no: on a trap the Swift runtime's backtracer (swift-backtrace) trips ASan in
+# CrashHandlerLinux.cpp (a stack-buffer-underflow report that hides the real error) and is left behind holding this
+# script's pipe open, so run.sh never returns. libFuzzer + ASan print the stack themselves.
+SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}" \
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}" \
 "$BIN" corpus/work corpus/seeds \
   -max_total_time="$SECS" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
@@ -51,5 +55,5 @@ echo "---- final stats ----"
 grep -E '^stat::' "$log" || true
 grep -E '^#[0-9]+' "$log" | tail -1
 execs="$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')"
-echo "executed units: ${execs:-?} in ${SECS}s; exit code $rc; artifacts: $(ls artifacts | wc -l) in Fuzz/artifacts/"
+echo "executed units: ${execs:-?} (time limit ${SECS}s); exit code $rc (0 = no crash, 77 = crash/trap, 70 = timeout, 71 = OOM); artifacts: $(ls artifacts | wc -l) in Fuzz/artifacts/"
 exit "$rc"

@@ -71,4 +71,4 @@ for p in sorted(glob.glob(os.path.join(shared, 'fixtures/real/openscape-voice/*/
         data = data[8:]
     put(data)
 
-print('seeded %d inputs into %s' % (written, out))
+print('seeded %s: %d new inputs, %d in total' % (out, written, len(os.listdir(out))))

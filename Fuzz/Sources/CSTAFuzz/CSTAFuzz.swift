@@ -22,9 +22,17 @@ private let roundTrip: Bool = {
     return String(cString: value) == "1"
 }()
 
+/// CSTA_FUZZ_SELFTEST=1: trap on inputs starting `A1 00` — checks that run.sh reports a crash, keeps the artifact and
+/// exits non-zero (libFuzzer finds such an input from the BER seeds within seconds).
+private let selfTest: Bool = {
+    guard let value = getenv("CSTA_FUZZ_SELFTEST") else { return false }
+    return String(cString: value) == "1"
+}()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: size > 0 ? data : nil, count: size)
+    if selfTest, size >= 2, bytes[0] == 0xA1, bytes[1] == 0x00 { fatalError("CSTA_FUZZ_SELFTEST trap") }
     for encoding in CSTAEncoding.allCases {
         // The raw-pointer API (the hot path).
         var fields = CSTAFields()
