@@ -81,6 +81,9 @@ def add(name, group, mb, note, sec, extra=None):
 
 
 bench = os.path.join(a.peers, 'bench')
+empty = os.path.join(a.peers, 'empty.bin')
+open(empty, 'wb').close()
+startup = []
 membw = {'BER': [], 'XML': []}
 loads = []
 problems = []
@@ -97,6 +100,8 @@ for r in range(a.rounds):
         j = jrun([os.path.join(bench, 'membw'), f, '1'])
         membw[tag].append((j['memchr_GB_per_s'], j['memcpy_GB_per_s']))
     if a.ctibridge:
+        # start-up + exit cost of the process alone (empty input): what the whole-process rows carry on top
+        startup.append(timed([a.ctibridge, 'decode', empty, '--encoding', 'ber', '--framing', 'u16', '--stats'])[0])
         for f, enc, fr, group, mb in ((ber, 'ber', 'u16', 'BER', ber_mb), (xml, 'xml', 'ecma323', 'XML', xml_mb)):
             dt, st = timed([a.ctibridge, 'decode', f, '--encoding', enc, '--framing', fr, '--stats'])
             add('ctibridge decode --encoding %s --stats' % enc, group, mb,
@@ -144,6 +149,9 @@ for tag, size in (('BER', ber_mb), ('XML', xml_mb)):
         cp = statistics.median(v[1] for v in membw[tag])
         w('| memcpy, %s bytes (ceiling) | %.0f | %.0f | %.4f | | | | | peer `membw`: memcpy of the whole file (memchr %.0f MB/s) |'
           % (tag, nev / (size / 1e3 / cp), cp * 1e3, size / 1e3 / cp, mc * 1e3))
+if startup:
+    w('| ctibridge start-up (empty input, whole process) | | | %.3f | %.3f | %.3f | | | process start-up and exit alone: part of every ctibridge row above |'
+      % (statistics.median(startup), min(startup), max(startup)))
 if not a.ctibridge:
     w('')
     w('ctibridge not measured in this run (`--peers-only`).')
