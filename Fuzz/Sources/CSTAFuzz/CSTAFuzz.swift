@@ -15,7 +15,8 @@ import Darwin
 // CSTA_FUZZ_ROUNDTRIP=1 adds a differential check: a message that decodes and whose record re-encodes must decode
 // again to the same record (off by default: the encoders may reject records that are outside the key set).
 //
-// Framing: when the framing layer is public API, feed `bytes` through it here as well (u16, ECMA-323, HiPath).
+// Framing: the same bytes are also split as a stream in every framing; each step must stay within the input and
+// make progress, and every frame's payload goes to its decoder.
 
 private let roundTrip: Bool = {
     guard let value = getenv("CSTA_FUZZ_ROUNDTRIP") else { return false }
@@ -56,7 +57,37 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         let record = message.record()
         if roundTrip { checkRoundTrip(record, encoding) }
     }
+    for framing in CSTAFraming.allCases { splitStream(bytes, framing) }
     return 0
+}
+
+private func splitStream(_ bytes: UnsafeRawBufferPointer, _ framing: CSTAFraming) {
+    var splitter = CSTAFrameSplitter(framing: framing, maximumPayloadLength: 1 << 16)
+    var position = 0
+    var fields = CSTAFields()
+    while position < bytes.count {
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[position...])
+        switch splitter.next(rest, atEnd: true) {
+        case .needMoreData:
+            fatalError("\(framing): needMoreData at the end of the input")
+        case .skip(let count, _):
+            precondition(count > 0 && count <= rest.count, "\(framing): skip \(count) of \(rest.count)")
+            position += count
+        case .frame(let header, let length, let consumed, _):
+            precondition(consumed > 0 && consumed <= rest.count && header + length <= rest.count,
+                         "\(framing): frame \(header)+\(length)/\(consumed) of \(rest.count)")
+            let payload = UnsafeRawBufferPointer(rebasing: rest[header..<(header + length)])
+            do throws(CSTADecodeError) {
+                switch splitter.encoding ?? .ber {
+                case .ber: try BERCodec.decode(payload, into: &fields)
+                case .xml: try XMLCodec.decode(payload, into: &fields)
+                }
+            } catch {
+                precondition(error.offset >= 0 && error.offset <= payload.count, "\(framing): bad error offset")
+            }
+            position += consumed
+        }
+    }
 }
 
 private func checkRoundTrip(_ record: CSTARecord, _ encoding: CSTAEncoding) {
