@@ -268,6 +268,10 @@ struct XMLScanner {
         var local = start
         while i < end {
             let c = b[i]
+            if c >= 0x80 {
+                try scanUTF8()
+                continue
+            }
             if c == 0x3A {
                 guard local == start, i + 1 < end, Self.isNameStart(b[i + 1]), b[i + 1] != 0x3A else {
                     throw fail(.malformedXML, i)
@@ -395,30 +399,81 @@ struct XMLScanner {
             // The declaration: only at the very start (after a UTF-8 BOM), and only with a lower-case target.
             let startOK = at == 0 || (at == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)
             guard startOK, !fragment, hasPrefix("xml", at: targetStart) else { throw fail(.malformedXML, at) }
-            if !lenient, !encodingSupported(from: i, to: close) { throw XMLScanIssue.unsupported(at) }
+            let supported = try declaration(from: i, to: close)
+            if !lenient, !supported { throw XMLScanIssue.unsupported(at) }
         } else if targetCount > 0, i < close, !Self.isSpace(b[i]) {
             throw fail(.malformedXML, i)
         }
         i = close + 2
     }
 
-    /// Whether the declaration's `encoding` (if any) is UTF-8 or ASCII.
-    private func encodingSupported(from start: Int, to close: Int) -> Bool {
-        guard let e = find("encoding", from: start), e < close else { return true }
-        var j = e + 8
-        while j < close, Self.isSpace(b[j]) || b[j] == 0x3D { j += 1 }
-        guard j < close, b[j] == 0x22 || b[j] == 0x27 else { return false }
-        let quote = b[j]
-        j += 1
-        let valueStart = j
-        while j < close, b[j] != quote { j += 1 }
-        let n = j - valueStart
-        func equalsLower(_ s: StaticString) -> Bool {
-            guard n == s.utf8CodeUnitCount else { return false }
-            for k in 0..<n where (b[valueStart + k] | 0x20) != (s.utf8Start[k] | 0x20) { return false }
-            return true
+    /// Checks the declaration's pseudo-attributes (`version`, then optional `encoding` and `standalone`, in that order)
+    /// between `start` (after the target) and `close` (the `?>`); returns whether the encoding is UTF-8 or ASCII.
+    private func declaration(from start: Int, to close: Int) throws(XMLScanIssue) -> Bool {
+        var j = start
+        var order = -1
+        var supported = true
+        while true {
+            let spaceStart = j
+            while j < close, Self.isSpace(b[j]) { j += 1 }
+            if j == close { break }
+            guard j > spaceStart else { throw fail(.malformedXML, j) }
+            let nameStart = j
+            while j < close, (b[j] | 0x20) >= 0x61, (b[j] | 0x20) <= 0x7A { j += 1 }
+            let which: Int
+            if j - nameStart == 7 && hasPrefix("version", at: nameStart) {
+                which = 0
+            } else if j - nameStart == 8 && hasPrefix("encoding", at: nameStart) {
+                which = 1
+            } else if j - nameStart == 10 && hasPrefix("standalone", at: nameStart) {
+                which = 2
+            } else {
+                throw fail(.malformedXML, nameStart)
+            }
+            guard which > order, order >= 0 || which == 0 else { throw fail(.malformedXML, nameStart) }
+            order = which
+            while j < close, Self.isSpace(b[j]) { j += 1 }
+            guard j < close, b[j] == 0x3D else { throw fail(.malformedXML, j) }
+            j += 1
+            while j < close, Self.isSpace(b[j]) { j += 1 }
+            guard j < close, b[j] == 0x22 || b[j] == 0x27 else { throw fail(.malformedXML, j) }
+            let quote = b[j]
+            j += 1
+            let valueStart = j
+            while j < close, b[j] != quote { j += 1 }
+            guard j < close else { throw fail(.malformedXML, j) }
+            let n = j - valueStart
+            j += 1
+            switch which {
+            case 0:
+                guard n >= 3, b[valueStart] == 0x31, b[valueStart + 1] == 0x2E else { throw fail(.malformedXML, valueStart) }
+                for k in (valueStart + 2)..<(valueStart + n) where b[k] < 0x30 || b[k] > 0x39 {
+                    throw fail(.malformedXML, k)
+                }
+            case 1:
+                guard n > 0, (b[valueStart] | 0x20) >= 0x61, (b[valueStart] | 0x20) <= 0x7A else {
+                    throw fail(.malformedXML, valueStart)
+                }
+                for k in valueStart..<(valueStart + n) {
+                    let c = b[k]
+                    let ok = ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2E
+                        || c == 0x5F || c == 0x2D
+                    guard ok else { throw fail(.malformedXML, k) }
+                }
+                func equalsLower(_ s: StaticString) -> Bool {
+                    guard n == s.utf8CodeUnitCount else { return false }
+                    for k in 0..<n where (b[valueStart + k] | 0x20) != (s.utf8Start[k] | 0x20) { return false }
+                    return true
+                }
+                supported = equalsLower("utf-8") || equalsLower("utf8") || equalsLower("us-ascii") || equalsLower("ascii")
+            default:
+                let yes = n == 3 && hasPrefix("yes", at: valueStart)
+                let no = n == 2 && hasPrefix("no", at: valueStart)
+                guard yes || no else { throw fail(.malformedXML, valueStart) }
+            }
         }
-        return equalsLower("utf-8") || equalsLower("utf8") || equalsLower("us-ascii") || equalsLower("ascii")
+        guard order >= 0 else { throw fail(.malformedXML, start) }
+        return supported
     }
 
     private mutating func skipComment() throws(XMLScanIssue) {
