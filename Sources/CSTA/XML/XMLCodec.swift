@@ -13,38 +13,27 @@ public enum XMLCodec {
     /// - Throws: ``CSTADecodeError`` with the byte offset of the fault (`malformedXML`, `truncated`, `empty`, …).
     public static func decode(_ bytes: UnsafeRawBufferPointer, into fields: inout CSTAFields) throws(CSTADecodeError) {
         guard bytes.count > 0, bytes.baseAddress != nil else { throw CSTADecodeError(.empty, at: 0) }
-        switch scan(bytes, lenient: false) {
-        case .success(let f):
-            return store(f, into: &fields)
-        case .failure(.malformed(let error)):
-            throw error
-        case .failure(.unsupported(let offset)):
-            if let error = LibXML2Fallback.validate(bytes) { throw error }
-            switch scan(bytes, lenient: true) {
-            case .success(let f): return store(f, into: &fields)
-            case .failure(.malformed(let error)): throw error
-            case .failure(.unsupported): throw CSTADecodeError(.malformedXML, at: offset)
-            }
-        }
-    }
-
-    @inline(__always) private static func store(_ f: CSTAFields, into fields: inout CSTAFields) {
         let invokeId = fields.invokeId
-        fields = f
-        fields.invokeId = invokeId
+        defer { fields.invokeId = invokeId }
+        guard let issue = scan(bytes, lenient: false, into: &fields) else { return }
+        guard issue.isUnsupported else { throw issue.error }
+        if let error = LibXML2Fallback.validate(bytes) { throw error }
+        guard let second = scan(bytes, lenient: true, into: &fields) else { return }
+        throw second.isUnsupported ? CSTADecodeError(.malformedXML, at: issue.offset) : second.error
     }
 
-    /// Scanner + mapping, with the end-tag stack on the stack.
-    static func scan(_ bytes: UnsafeRawBufferPointer, lenient: Bool) -> Result<CSTAFields, XMLScanIssue> {
+    /// Scanner + mapping, with the end-tag stack on the stack. `fields` is replaced only on success.
+    static func scan(_ bytes: UnsafeRawBufferPointer, lenient: Bool, into fields: inout CSTAFields) -> XMLScanIssue? {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * XMLLimits.maximumDepth) { stack in
             var scanner = XMLScanner(bytes, stack: stack.baseAddress!, lenient: lenient)
             var decoder = XMLMessageDecoder(bytes)
             do throws(XMLScanIssue) {
                 try decoder.run(&scanner)
             } catch {
-                return .failure(error)
+                return error
             }
-            return .success(decoder.f)
+            fields = decoder.f
+            return nil
         }
     }
 
@@ -70,8 +59,8 @@ public enum XMLCodec {
                 fragment: true)
             var items = XMLListReader(bytes: bytes, kind: list.kind)
             while true {
-                guard let t = try? scanner.next(), t.kind != .eof else { return }
-                items.take(t, body)
+                guard let kind = try? scanner.next(), kind != .eof else { return }
+                items.take(scanner.token, body)
             }
         }
     }
@@ -90,7 +79,7 @@ private struct XMLListReader {
     mutating func take(_ t: XMLToken, _ body: (CSTAListItem) -> Void) {
         switch t.kind {
         case .start:
-            let x = XMLNameTable.shared.lookup(bytes, t.localStart, t.localCount)
+            let x = XMLNameTable.shared.lookup(bytes, t.localStart, t.localCount, hash: t.localHash)
             switch t.depth {
             case 1:
                 ids.0 = x
@@ -99,10 +88,14 @@ private struct XMLListReader {
             case 2: ids.1 = x
             case 3:
                 ids.2 = x
-                if let n = XN(rawValue: x), n.isNullDevice, ids.1 == XN.deviceOnCall.rawValue {
-                    let kinds: [XN: DeviceKind] = [.notKnown: .notKnown, .restricted: .restricted,
-                        .notRequired: .notRequired, .notSpecified: .notSpecified]
-                    device = DeviceField(kind: kinds[n] ?? .notSpecified, value: .absent)
+                if ids.1 == XN.deviceOnCall.rawValue {
+                    switch XN(rawValue: x) {
+                    case .notKnown: device = DeviceField(kind: .notKnown, value: .absent)
+                    case .restricted: device = DeviceField(kind: .restricted, value: .absent)
+                    case .notRequired: device = DeviceField(kind: .notRequired, value: .absent)
+                    case .notSpecified: device = DeviceField(kind: .notSpecified, value: .absent)
+                    default: break
+                    }
                 }
             default: break
             }

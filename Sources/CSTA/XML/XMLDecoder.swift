@@ -48,12 +48,11 @@ struct XMLMessageDecoder {
     /// Runs `scanner` to the end, filling `f`.
     mutating func run(_ scanner: inout XMLScanner) throws(XMLScanIssue) {
         while true {
-            let t = try scanner.next()
-            switch t.kind {
+            switch try scanner.next() {
             case .eof: return
-            case .start: start(t)
-            case .end: endElement(t)
-            case .cdata: if t.depth == leafDepth { cdata = (t.tagStart, t.contentStart) }
+            case .start: start(scanner.token)
+            case .end: endElement(scanner.token)
+            case .cdata: if scanner.token.depth == leafDepth { cdata = (scanner.token.tagStart, scanner.token.contentStart) }
             }
         }
     }
@@ -108,7 +107,7 @@ struct XMLMessageDecoder {
 
     private mutating func start(_ t: XMLToken) {
         let d = t.depth
-        let x = XMLNameTable.shared.lookup(b, t.localStart, t.localCount)
+        let x = XMLNameTable.shared.lookup(b, t.localStart, t.localCount, hash: t.localHash)
         setID(d, x)
         setAttrRegion(d, t.attrStart, t.attrEnd)
         leafDepth = d

@@ -45,51 +45,64 @@ enum XN: UInt16, CaseIterable {
     var isNullDevice: Bool { self == .notKnown || self == .restricted || self == .notRequired || self == .notSpecified }
 }
 
-/// A read-only open-addressing hash table from element local names to ids: lookups hash the bytes in place and
-/// compare with `memcmp`, so the decode path allocates nothing.
-struct XMLNameTable: Sendable {
-    private var text: [UInt8] = []
-    /// Per entry: offset into `text`, length, id.
-    private var entries: [(offset: UInt32, count: UInt16, id: UInt16)] = []
+/// A read-only open-addressing hash table from element local names to ids: lookups take the hash the scanner computed
+/// while reading the name and compare with `memcmp`, so the decode path allocates nothing. Built once, never mutated,
+/// never freed (hence `@unchecked Sendable`).
+final class XMLNameTable: @unchecked Sendable {
+    private struct Entry {
+        var offset: UInt32
+        var count: UInt16
+        var id: UInt16
+    }
+
+    private static let slotCount = 1024
+    private let text: UnsafeMutablePointer<UInt8>
+    private let entries: UnsafeMutablePointer<Entry>
     /// Slot → entry index + 1 (0 = empty).
-    private var slots: [UInt16]
-    private let mask: Int
+    private let slots: UnsafeMutablePointer<UInt16>
 
     static let shared = XMLNameTable()
 
     private init() {
-        slots = [UInt16](repeating: 0, count: 1024)
-        mask = 1023
-        for n in XN.allCases where n != .unknown { add(n.name, n.rawValue) }
-        for (cls, names) in CSTANames.eventNames {
-            for (tag, name) in names.enumerated() {
+        var names: [(String, UInt16)] = []
+        for n in XN.allCases where n != .unknown { names.append((n.name, n.rawValue)) }
+        for (cls, list) in CSTANames.eventNames {
+            for (tag, name) in list.enumerated() {
                 let id = XN.eventBase + UInt16(cls.rawValue) * 256 + UInt16(tag)
-                add(name.prefix(1).uppercased() + name.dropFirst() + "Event", id)
+                names.append((name.prefix(1).uppercased() + name.dropFirst() + "Event", id))
             }
         }
-        add("TransferedEvent", XN.eventBase + 17)
+        names.append(("TransferedEvent", XN.eventBase + 17))
         for (op, name) in CSTANames.operationTable where op != 21 && op != 52 {
-            add(name, XN.serviceBase + UInt16(op))
+            names.append((name, XN.serviceBase + UInt16(op)))
         }
-        for (element, op) in CSTANames.xmlServiceAliases { add(element, XN.serviceBase + UInt16(op)) }
+        for (element, op) in CSTANames.xmlServiceAliases { names.append((element, XN.serviceBase + UInt16(op))) }
+
+        let textCount = names.reduce(0) { $0 + $1.0.utf8.count }
+        text = .allocate(capacity: max(1, textCount))
+        entries = .allocate(capacity: names.count)
+        slots = .allocate(capacity: Self.slotCount)
+        slots.initialize(repeating: 0, count: Self.slotCount)
+        var used = 0
+        var count = 0
+        for (name, id) in names {
+            let bytes = Array(name.utf8)
+            if lookup(bytes) != 0 { continue }
+            var slot = Int(Self.hash(bytes)) & (Self.slotCount - 1)
+            while slots[slot] != 0 { slot = (slot + 1) & (Self.slotCount - 1) }
+            (text + used).initialize(from: bytes, count: bytes.count)
+            (entries + count).initialize(to: Entry(offset: UInt32(used), count: UInt16(bytes.count), id: id))
+            used += bytes.count
+            count += 1
+            slots[slot] = UInt16(count)
+        }
     }
 
-    private mutating func add(_ name: String, _ id: UInt16) {
-        let bytes = Array(name.utf8)
-        var slot = Int(Self.hash(bytes)) & mask
-        while slots[slot] != 0 {
-            let e = entries[Int(slots[slot]) - 1]
-            if Int(e.count) == bytes.count && Array(text[Int(e.offset)..<Int(e.offset) + Int(e.count)]) == bytes {
-                return
-            }
-            slot = (slot + 1) & mask
-        }
-        entries.append((UInt32(text.count), UInt16(bytes.count), id))
-        text.append(contentsOf: bytes)
-        slots[slot] = UInt16(entries.count)
+    private func lookup(_ bytes: [UInt8]) -> UInt16 {
+        bytes.withUnsafeBytes { lookup($0, 0, $0.count) }
     }
 
-    @inline(__always) private static func hash(_ bytes: some Collection<UInt8>) -> UInt32 {
+    static func hash(_ bytes: some Sequence<UInt8>) -> UInt32 {
         var h: UInt32 = 2_166_136_261
         for c in bytes { h = (h ^ UInt32(c)) &* 16_777_619 }
         return h
@@ -97,19 +110,21 @@ struct XMLNameTable: Sendable {
 
     /// The id of the name `b[start..<start+count]`, or 0.
     func lookup(_ b: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> UInt16 {
-        guard count > 0, count <= 64, start >= 0, start + count <= b.count else { return 0 }
-        let name = UnsafeRawBufferPointer(rebasing: b[start..<start + count])
-        var slot = Int(Self.hash(name)) & mask
-        return text.withUnsafeBytes { t in
-            while true {
-                let s = slots[slot]
-                if s == 0 { return 0 }
-                let e = entries[Int(s) - 1]
-                if Int(e.count) == count && memcmp(t.baseAddress! + Int(e.offset), name.baseAddress!, count) == 0 {
-                    return e.id
-                }
-                slot = (slot + 1) & mask
-            }
+        guard count > 0, start >= 0, start + count <= b.count else { return 0 }
+        return lookup(b, start, count, hash: Self.hash(UnsafeRawBufferPointer(rebasing: b[start..<start + count])))
+    }
+
+    /// The id of the name `b[start..<start+count]` whose FNV-1a hash is `hash`, or 0.
+    @inline(__always)
+    func lookup(_ b: UnsafeRawBufferPointer, _ start: Int, _ count: Int, hash: UInt32) -> UInt16 {
+        guard count > 0, count <= 64, start >= 0, start + count <= b.count, let base = b.baseAddress else { return 0 }
+        var slot = Int(hash) & (Self.slotCount - 1)
+        while true {
+            let s = slots[slot]
+            if s == 0 { return 0 }
+            let e = entries[Int(s) - 1]
+            if Int(e.count) == count && XMLScanner.equalBytes(text + Int(e.offset), base + start, count) { return e.id }
+            slot = (slot + 1) & (Self.slotCount - 1)
         }
     }
 }

@@ -15,7 +15,6 @@ struct XMLToken {
         case start, end, cdata, eof
     }
 
-    var kind: Kind = .eof
     /// Offset of the qualified name (`ns3:MonitorStart`).
     var nameStart = 0
     var nameCount = 0
@@ -25,22 +24,46 @@ struct XMLToken {
     /// The bytes between the name and `>` or `/>` (attributes and white space).
     var attrStart = 0
     var attrEnd = 0
-    /// Start tag: written as `<x/>` (the scanner reports the matching end next).
-    var selfClosing = false
     /// Start tag: offset of `<`. End tag: offset where the element's content ends (the `<` of `</x>`).
     var tagStart = 0
     /// Start tag: offset after `>`. CDATA: the section's content range is `tagStart..<contentStart`.
     var contentStart = 0
     /// Element depth (root = 1).
     var depth = 0
+    /// FNV-1a hash of the local name (for ``XMLNameTable``).
+    var localHash: UInt32 = 0
+    // The one-byte fields last: no padding holes for the copies to trip over.
+    var kind: Kind = .eof
+    /// Start tag: written as `<x/>` (the scanner reports the matching end next).
+    var selfClosing = false
 
     @inline(__always) var prefixCount: Int { localStart == nameStart ? 0 : localStart - nameStart - 1 }
 }
 
 /// Why the fast scanner stopped: the document is not well formed, or it uses a construct the scanner leaves to libxml2.
-enum XMLScanIssue: Error {
-    case malformed(CSTADecodeError)
-    case unsupported(Int)
+///
+/// One word (kind, error code, offset packed), so the typed-throws paths pass it in a register: an enum with a
+/// two-word payload went through memory on every call and cost a third of the scanner's time.
+struct XMLScanIssue: Error, Equatable {
+    private let raw: UInt64
+
+    private init(raw: UInt64) { self.raw = raw }
+
+    static func malformed(_ e: CSTADecodeError) -> XMLScanIssue {
+        XMLScanIssue(raw: UInt64(e.code.rawValue) << 48 | UInt64(truncatingIfNeeded: e.offset) & 0xFFFF_FFFF_FFFF)
+    }
+
+    static func unsupported(_ offset: Int) -> XMLScanIssue {
+        XMLScanIssue(raw: 1 << 63 | UInt64(truncatingIfNeeded: offset) & 0xFFFF_FFFF_FFFF)
+    }
+
+    var offset: Int { Int(raw & 0xFFFF_FFFF_FFFF) }
+    /// `true`: a construct for libxml2; `false`: not well formed.
+    var isUnsupported: Bool { raw >> 63 == 1 }
+    /// The decode error of a malformed document.
+    var error: CSTADecodeError {
+        CSTADecodeError(CSTADecodeError.Code(rawValue: UInt8(truncatingIfNeeded: raw >> 48)) ?? .malformedXML, at: offset)
+    }
 }
 
 /// Limits of the XML scanner.
@@ -54,7 +77,7 @@ enum XMLLimits {
 /// Handles the XML declaration, processing instructions, comments, start/end/self-closing tags with prefixes and
 /// attributes, character and entity references (validated, left in place). Checks that end tags match start tags
 /// (using a caller-provided stack, so nothing is allocated). DOCTYPE, CDATA, unknown entities and non-UTF-8
-/// encodings are reported as ``XMLScanIssue/unsupported(_:)`` in strict mode; in lenient mode (used only after libxml2
+/// encodings are reported as ``XMLScanIssue/isUnsupported`` in strict mode; in lenient mode (used only after libxml2
 /// has confirmed the document is well formed) DOCTYPE is skipped and CDATA sections are reported as tokens.
 struct XMLScanner {
     let b: UnsafeRawBufferPointer
@@ -66,6 +89,9 @@ struct XMLScanner {
     /// Scanning a content fragment (list items): several top-level elements and text are allowed.
     let fragment: Bool
     private(set) var depth = 0
+    /// The token ``next()`` just read (kept here rather than returned: a wide struct copied out of every call was
+    /// the scanner's main cost).
+    private(set) var token = XMLToken()
     private var rootClosed = false
     private var pendingEnd = false
     private var pendingEndOffset = 0
@@ -87,6 +113,13 @@ struct XMLScanner {
         .malformed(CSTADecodeError(code, at: min(max(at, 0), b.count)))
     }
 
+    /// Byte classes: `0` other, `1` name character, `2` name start, `3` colon, `4` non-ASCII. A `StaticString` keeps
+    /// the table in read-only data: no lazy global initialisation, no reference counting on the hot path.
+    static let classes: StaticString =
+        "0000000000000000000000000000000000000000000001101111111111300000022222222222222222222222222000020222222222222222222222222220000044444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444444"
+
+    @inline(__always) static func byteClass(_ c: UInt8) -> UInt8 { classes.utf8Start[Int(c)] &- 0x30 }
+
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D }
     @inline(__always) static func isNameStart(_ c: UInt8) -> Bool {
         (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || c == 0x5F || c == 0x3A || c >= 0x80
@@ -95,25 +128,25 @@ struct XMLScanner {
         isNameStart(c) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E
     }
 
-    /// The next start, end or CDATA token, or `.eof` after the root element closed.
-    mutating func next() throws(XMLScanIssue) -> XMLToken {
-        var t = XMLToken()
+    /// Reads the next start, end or CDATA token into ``token``; `.eof` after the root element closed.
+    mutating func next() throws(XMLScanIssue) -> XMLToken.Kind {
+        token = XMLToken()
         if pendingEnd {
             pendingEnd = false
-            t.kind = .end
-            t.tagStart = pendingEndOffset
-            t.depth = depth
+            token.kind = .end
+            token.tagStart = pendingEndOffset
+            token.depth = depth
             depth -= 1
             if depth == 0 && !fragment { rootClosed = true }
-            return t
+            return token.kind
         }
         while true {
             guard i < end else {
                 if depth > 0 || (!rootClosed && !fragment) {
                     throw fail(i == 0 ? .empty : .truncated, end)
                 }
-                t.kind = .eof
-                return t
+                token.kind = .eof
+                return token.kind
             }
             let c = b[i]
             if c != 0x3C {  // text
@@ -137,11 +170,11 @@ struct XMLScanner {
                     let start = i + 9
                     guard let close = find("]]>", from: start) else { throw fail(.truncated, end) }
                     i = close + 3
-                    t.kind = .cdata
-                    t.tagStart = start
-                    t.contentStart = close
-                    t.depth = depth
-                    return t
+                    token.kind = .cdata
+                    token.tagStart = start
+                    token.contentStart = close
+                    token.depth = depth
+                    return token.kind
                 }
                 if hasPrefix("<!DOCTYPE", at: i) {
                     guard depth == 0, !rootClosed else { throw fail(.malformedXML, i) }
@@ -160,19 +193,21 @@ struct XMLScanner {
 
     // MARK: Markup
 
-    private mutating func scanStartTag() throws(XMLScanIssue) -> XMLToken {
-        var t = XMLToken()
-        t.kind = .start
-        t.tagStart = i
+    @inline(__always)
+    private mutating func scanStartTag() throws(XMLScanIssue) -> XMLToken.Kind {
+        token = XMLToken()
+        token.kind = .start
+        token.tagStart = i
         if rootClosed && !fragment { throw fail(.trailingBytes, i) }
         guard depth < XMLLimits.maximumDepth else { throw fail(.nestingTooDeep, i) }
         i += 1
-        let (nameStart, localStart) = try scanName()
-        t.nameStart = nameStart
-        t.nameCount = i - nameStart
-        t.localStart = localStart
-        t.localCount = i - localStart
-        t.attrStart = i
+        let (nameStart, localStart, hash) = try scanName()
+        token.localHash = hash
+        token.nameStart = nameStart
+        token.nameCount = i - nameStart
+        token.localStart = localStart
+        token.localCount = i - localStart
+        token.attrStart = i
         // Attributes.
         while true {
             var hadSpace = false
@@ -183,15 +218,15 @@ struct XMLScanner {
             guard i < end else { throw fail(.truncated, end) }
             let c = b[i]
             if c == 0x3E {  // >
-                t.attrEnd = i
+                token.attrEnd = i
                 i += 1
                 break
             }
             if c == 0x2F {  // />
                 guard i + 1 < end else { throw fail(.truncated, end) }
                 guard b[i + 1] == 0x3E else { throw fail(.malformedXML, i) }
-                t.attrEnd = i
-                t.selfClosing = true
+                token.attrEnd = i
+                token.selfClosing = true
                 i += 2
                 break
             }
@@ -224,72 +259,122 @@ struct XMLScanner {
             }
             i += 1
         }
-        t.contentStart = i
+        token.contentStart = i
         depth += 1
-        t.depth = depth
-        stack[2 * (depth - 1)] = UInt32(truncatingIfNeeded: t.nameStart)
-        stack[2 * (depth - 1) + 1] = UInt32(truncatingIfNeeded: t.nameCount)
-        if t.selfClosing {
+        token.depth = depth
+        stack[2 * (depth - 1)] = UInt32(truncatingIfNeeded: token.nameStart)
+        stack[2 * (depth - 1) + 1] = UInt32(truncatingIfNeeded: token.nameCount)
+        if token.selfClosing {
             pendingEnd = true
-            pendingEndOffset = t.contentStart
+            pendingEndOffset = token.contentStart
         }
-        return t
+        return token.kind
     }
 
-    private mutating func scanEndTag() throws(XMLScanIssue) -> XMLToken {
-        var t = XMLToken()
-        t.kind = .end
-        t.tagStart = i
+    @inline(__always)
+    private mutating func scanEndTag() throws(XMLScanIssue) -> XMLToken.Kind {
+        token = XMLToken()
+        token.kind = .end
+        token.tagStart = i
         let at = i
         guard depth > 0 else { throw fail(.malformedXML, at) }
-        i += 2
-        let (nameStart, _) = try scanName()
-        let count = i - nameStart
+        // The name must be the open element's, byte for byte, followed by white space or `>`.
+        let openStart = Int(stack[2 * (depth - 1)])
+        let openCount = Int(stack[2 * (depth - 1) + 1])
+        let nameStart = i + 2
+        guard nameStart + openCount < end else { throw fail(.truncated, end) }
+        let base = b.baseAddress!
+        guard Self.equalBytes(base + openStart, base + nameStart, openCount) else { throw fail(.malformedXML, at) }
+        i = nameStart + openCount
+        let after = b[i]
+        guard after == 0x3E || Self.isSpace(after) else { throw fail(.malformedXML, at) }
         while i < end, Self.isSpace(b[i]) { i += 1 }
         guard i < end else { throw fail(.truncated, end) }
         guard b[i] == 0x3E else { throw fail(.malformedXML, i) }
         i += 1
-        let openStart = Int(stack[2 * (depth - 1)])
-        let openCount = Int(stack[2 * (depth - 1) + 1])
-        guard openCount == count, memcmp(b.baseAddress! + openStart, b.baseAddress! + nameStart, count) == 0 else {
-            throw fail(.malformedXML, at)
-        }
-        t.depth = depth
+        token.depth = depth
         depth -= 1
         if depth == 0 && !fragment { rootClosed = true }
-        return t
+        return token.kind
     }
 
-    /// A (qualified) name at `i`; returns its start and the start of its local part.
-    private mutating func scanName() throws(XMLScanIssue) -> (Int, Int) {
+    /// Whether `n` bytes at `a` and `b` are equal (names are short: word compares beat a `memcmp` call).
+    @inline(__always)
+    static func equalBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        var k = 0
+        while k + 8 <= n {
+            if a.loadUnaligned(fromByteOffset: k, as: UInt64.self) != b.loadUnaligned(fromByteOffset: k, as: UInt64.self) {
+                return false
+            }
+            k &+= 8
+        }
+        while k < n {
+            if a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) { return false }
+            k &+= 1
+        }
+        return true
+    }
+
+    /// A (qualified) name at `i`; returns its start, the start of its local part and the local part's hash.
+    @inline(__always)
+    private mutating func scanName() throws(XMLScanIssue) -> (Int, Int, UInt32) {
         let start = i
         guard i < end else { throw fail(.truncated, end) }
-        guard Self.isNameStart(b[i]), b[i] != 0x3A else { throw fail(.malformedXML, i) }
+        let first = Self.byteClass(b[i])
+        guard first == 2 || first == 4 else { throw fail(.malformedXML, i) }
         var local = start
-        while i < end {
-            let c = b[i]
-            if c >= 0x80 {
-                try scanUTF8()
-                continue
-            }
-            if c == 0x3A {
-                guard local == start, i + 1 < end, Self.isNameStart(b[i + 1]), b[i + 1] != 0x3A else {
-                    throw fail(.malformedXML, i)
+        var h: UInt32 = 2_166_136_261
+        var j = i
+        let p = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        while j < end {
+            let c = p[j]
+            switch Self.byteClass(c) {
+            case 1, 2:
+                h = (h ^ UInt32(c)) &* 16_777_619
+                j &+= 1
+            case 3:
+                guard local == start, j + 1 < end, Self.byteClass(p[j + 1]) == 2 || Self.byteClass(p[j + 1]) == 4 else {
+                    throw fail(.malformedXML, j)
                 }
-                local = i + 1
-            } else if !Self.isNameChar(c) {
-                break
+                local = j + 1
+                h = 2_166_136_261
+                j &+= 1
+            case 4:
+                i = j
+                try scanUTF8()
+                while j < i {
+                    h = (h ^ UInt32(p[j])) &* 16_777_619
+                    j &+= 1
+                }
+            default:
+                i = j
+                guard i < end else { throw fail(.truncated, end) }
+                return (start, local, h)
             }
-            i += 1
         }
-        guard i < end else { throw fail(.truncated, end) }
-        return (start, local)
+        i = j
+        throw fail(.truncated, end)
     }
 
     // MARK: Text
 
     private mutating func scanText() throws(XMLScanIssue) {
         let outside = depth == 0 && !fragment
+        if !outside {
+            // Fast path: plain ASCII text up to the next tag.
+            let p = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var j = i
+            while j < end {
+                let c = p[j]
+                if c == 0x3C {
+                    i = j
+                    return
+                }
+                if c == 0x26 || c >= 0x80 || (c < 0x20 && !Self.isSpace(c)) { break }
+                j &+= 1
+            }
+            i = j
+        }
         while i < end {
             let c = b[i]
             if c == 0x3C { return }
