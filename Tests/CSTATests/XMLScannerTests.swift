@@ -182,6 +182,10 @@ import Testing
         #expect(bad.string("event") == "queued")
         let offset = badDoc.utf8.count - "many</numberQueued></QueuedEvent>".utf8.count
         #expect(bad.string("eventError") == "invalid integer at offset \(offset)")
+        let noXref = try XMLTestSupport.record(Array("<HeldEvent \(Self.ns)><cause>normal</cause></HeldEvent>".utf8))
+        #expect(noXref.string("event") == "held")
+        #expect(noXref.string("cause") == "normal")
+        #expect(noXref.string("eventError") == "missing mandatory field at offset 0")
         let error = try XMLTestSupport.record(Array("<CSTAErrorCode \(Self.ns)><operation>invalidDeviceID</operation></CSTAErrorCode>".utf8))
         #expect(error.string("pdu") == "returnError")
         #expect(error.string("errorCategory") == "operation")

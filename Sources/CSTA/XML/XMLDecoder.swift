@@ -17,6 +17,7 @@ struct XMLMessageDecoder {
     private enum Root { case none, event, service, error, other }
     private var root = Root.none
     private var rootID: UInt16 = 0
+    private var rootStart = 0
     /// OriginatedEvent: `callingDevice` is the subject device.
     private var originated = false
     /// Element ids of the open elements at depths 1…5 (index = depth).
@@ -49,11 +50,23 @@ struct XMLMessageDecoder {
     mutating func run(_ scanner: inout XMLScanner) throws(XMLScanIssue) {
         while true {
             switch try scanner.next() {
-            case .eof: return
+            case .eof:
+                checkBody()
+                return
             case .start: start(scanner.token)
             case .end: endElement(scanner.token)
             case .cdata: if scanner.token.depth == leafDepth { cdata = (scanner.token.tagStart, scanner.token.contentStart) }
             }
+        }
+    }
+
+    /// Mandatory parts the envelope cannot do without: reported in `eventError`, the envelope stays valid.
+    private mutating func checkBody() {
+        guard f.eventError == nil else { return }
+        if root == .event && !f.monitorCrossRefID.isPresent {
+            f.eventError = CSTADecodeError(.missingField, at: rootStart)
+        } else if root == .error && !f.errorCategory.isPresent {
+            f.eventError = CSTADecodeError(.missingField, at: rootStart)
         }
     }
 
@@ -169,6 +182,7 @@ struct XMLMessageDecoder {
 
     private mutating func startRoot(_ t: XMLToken, _ x: UInt16) {
         rootID = x
+        rootStart = t.tagStart
         let nameSpan = span(t.localStart, t.localStart + t.localCount, .xmlText)
         if x >= XN.eventBase {
             root = .event
