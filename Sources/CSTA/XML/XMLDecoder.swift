@@ -1,0 +1,520 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Maps the token stream of one ECMA-323 / ECMA-354 document onto ``CSTAFields``.
+///
+/// The mapping is by local element name and depth (namespaces are not checked, prefixes are ignored), so every edition
+/// and the unprefixed OSV/DMCC variants read alike. Values stay spans into the document.
+struct XMLMessageDecoder {
+    let b: UnsafeRawBufferPointer
+    var f = CSTAFields()
+
+    private enum Root { case none, event, service, error, other }
+    private var root = Root.none
+    private var rootID: UInt16 = 0
+    private var rootStart = 0
+    /// OriginatedEvent: `callingDevice` is the subject device.
+    private var originated = false
+    /// Element ids of the open elements at depths 1…5 (index = depth).
+    private var ids: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0, 0)
+    /// Attribute regions of the open elements at depths 1…4 (for namespace look-ups).
+    private var attrs: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    // The element whose content may be a leaf value.
+    private var leafDepth = 0
+    private var leafStart = 0
+    private var leafAttrStart = 0
+    private var leafAttrEnd = 0
+    private var leafLocalStart = 0
+    private var leafLocalCount = 0
+    private var cdata: (Int, Int)? = nil
+    // The depth-2 element that owns the primary connection (its start offset + 1; 0 = none yet).
+    private var primaryOwner = 0
+    private var current2 = 0
+    // Lists.
+    private var listStart = 0
+    private var listCount = 0
+    private var listKind = ListKind.absent
+    private var privateStart = 0
+    private var vendorDone = false
+
+    init(_ b: UnsafeRawBufferPointer) { self.b = b }
+
+    // MARK: Driving
+
+    /// Runs `scanner` to the end, filling `f`.
+    mutating func run(_ scanner: inout XMLScanner) throws(XMLScanIssue) {
+        while true {
+            switch try scanner.next() {
+            case .eof:
+                checkBody()
+                return
+            case .start: start(scanner.token)
+            case .end: endElement(scanner.token)
+            case .cdata: if scanner.token.depth == leafDepth { cdata = (scanner.token.tagStart, scanner.token.contentStart) }
+            }
+        }
+    }
+
+    /// Mandatory parts the envelope cannot do without: reported in `eventError`, the envelope stays valid.
+    private mutating func checkBody() {
+        guard f.eventError == nil else { return }
+        if root == .event && !f.monitorCrossRefID.isPresent {
+            f.eventError = CSTADecodeError(.missingField, at: rootStart)
+        } else if root == .error && !f.errorCategory.isPresent {
+            f.eventError = CSTADecodeError(.missingField, at: rootStart)
+        }
+    }
+
+    private func id(_ d: Int) -> UInt16 {
+        switch d {
+        case 1: ids.1
+        case 2: ids.2
+        case 3: ids.3
+        case 4: ids.4
+        case 5: ids.5
+        default: 0
+        }
+    }
+
+    private mutating func setID(_ d: Int, _ v: UInt16) {
+        switch d {
+        case 1: ids.1 = v
+        case 2: ids.2 = v
+        case 3: ids.3 = v
+        case 4: ids.4 = v
+        case 5: ids.5 = v
+        default: break
+        }
+    }
+
+    private func attrRegion(_ d: Int) -> (Int, Int) {
+        switch d {
+        case 1: (attrs.0, attrs.1)
+        case 2: (attrs.2, attrs.3)
+        case 3: (attrs.4, attrs.5)
+        case 4: (attrs.6, attrs.7)
+        default: (0, 0)
+        }
+    }
+
+    private mutating func setAttrRegion(_ d: Int, _ s: Int, _ e: Int) {
+        switch d {
+        case 1: attrs.0 = s; attrs.1 = e
+        case 2: attrs.2 = s; attrs.3 = e
+        case 3: attrs.4 = s; attrs.5 = e
+        case 4: attrs.6 = s; attrs.7 = e
+        default: break
+        }
+    }
+
+    @inline(__always) private func span(_ s: Int, _ e: Int, _ form: ValueForm) -> FieldSpan {
+        FieldSpan(start: s, count: max(0, e - s), form: form)
+    }
+
+    // MARK: Start tags
+
+    private mutating func start(_ t: XMLToken) {
+        let d = t.depth
+        let x = XMLNameTable.shared.lookup(b, t.localStart, t.localCount, hash: t.localHash)
+        setID(d, x)
+        setAttrRegion(d, t.attrStart, t.attrEnd)
+        leafDepth = d
+        leafStart = t.contentStart
+        leafAttrStart = t.attrStart
+        leafAttrEnd = t.attrEnd
+        leafLocalStart = t.localStart
+        leafLocalCount = t.localCount
+        cdata = nil
+        if d == 1 { return startRoot(t, x) }
+        if d == 2 {
+            current2 = t.tagStart + 1
+            switch XN(rawValue: x) {
+            case .transferredConnections, .conferenceConnections, .connections:
+                listStart = t.contentStart
+                listCount = 0
+                listKind = .xmlConnectionList
+            default: break
+            }
+            if root == .error {  // CSTAErrorCode: the child's name is the category
+                f.errorCategory = EnumField(text: span(t.localStart, t.localStart + t.localCount, .xmlText))
+            }
+            return
+        }
+        let p = XN(rawValue: id(d - 1)) ?? .unknown
+        let me = XN(rawValue: x) ?? .unknown
+        if d == 3 {
+            if me == .connectionListItem && listKind == .xmlConnectionList { listCount += 1 }
+            if me == .snapshotData && p == .crossRefIDorSnapshotData {
+                listStart = t.contentStart
+                listCount = 0
+                listKind = rootID == XN.serviceBase + 75 ? .xmlSnapshotCallData : .xmlSnapshotDeviceData
+            }
+            if p == .errorCode || (root == .error && d == 3) {
+                // ECMA-354 NegResponse `errorCode/definedError`; CSTA `CSTAErrorCode/operation/<value/>`.
+                if p == .errorCode {
+                    f.errorCategory = EnumField(text: span(t.localStart, t.localStart + t.localCount, .xmlText))
+                } else if !f.errorValue.isPresent {
+                    f.errorValue = EnumField(text: span(t.localStart, t.localStart + t.localCount, .xmlText))
+                }
+            }
+            if me.isNullDevice { setDevice(parent: p, DeviceField(kind: nullKind(me), value: .absent)) }
+            return
+        }
+        if d == 4 {
+            if (me == .snapshotDeviceResponseInfo || me == .snapshotCallResponseInfo) && p == .snapshotData {
+                listCount += 1
+            }
+            if me == .private && p == .privateData && id(2) == XN.extensions.rawValue {
+                privateStart = t.contentStart
+            }
+            return
+        }
+        if d == 5, !vendorDone, id(4) == XN.private.rawValue, id(3) == XN.privateData.rawValue {
+            vendorDone = true
+            f.privateDataVendor = namespace(prefixStart: t.nameStart, prefixCount: t.prefixCount, own: t)
+        }
+    }
+
+    private mutating func startRoot(_ t: XMLToken, _ x: UInt16) {
+        rootID = x
+        rootStart = t.tagStart
+        let nameSpan = span(t.localStart, t.localStart + t.localCount, .xmlText)
+        if x >= XN.eventBase {
+            root = .event
+            f.pdu = .invoke
+            f.op = 21
+            let cls = EventClass(rawValue: UInt8((x - XN.eventBase) >> 8)) ?? .vendorSpecific
+            let type = EventType(cls, (x - XN.eventBase) & 0xFF)
+            f.event = type
+            originated = cls == .callControl && type.tag == 13
+            return
+        }
+        if x >= XN.serviceBase {
+            root = .service
+            f.pdu = .invoke
+            f.op = Int32(x - XN.serviceBase)
+            f.serviceName = nameSpan
+            return
+        }
+        if x == XN.CSTAErrorCode.rawValue {
+            root = .error
+            f.pdu = .returnError
+            return
+        }
+        if x != 0 {
+            root = .service
+            f.pdu = .invoke
+            f.serviceName = nameSpan
+            return
+        }
+        // Not in the tables: a response, an unknown event, or a vendor element (kept by name).
+        let s = t.localStart
+        let n = t.localCount
+        if endsWith("Event", s, n) {
+            root = .event
+            f.pdu = .invoke
+            f.op = 21
+            f.eventName = nameSpan
+            return
+        }
+        root = .service
+        var stem = n
+        if endsWith("PosResponse", s, n) {
+            stem = n - 11
+            f.pdu = .returnResult
+        } else if endsWith("NegResponse", s, n) {
+            stem = n - 11
+            f.pdu = .returnError
+        } else if endsWith("Response", s, n) {
+            stem = n - 8
+            f.pdu = .returnResult
+        } else {
+            f.pdu = .invoke
+        }
+        f.serviceName = span(s, s + stem, .xmlText)
+        let base = XMLNameTable.shared.lookup(b, s, stem)
+        rootID = base
+        if base >= XN.serviceBase && base < XN.eventBase && stem != n {
+            f.op = Int32(base - XN.serviceBase)
+        }
+    }
+
+    private func endsWith(_ suffix: StaticString, _ s: Int, _ n: Int) -> Bool {
+        let k = suffix.utf8CodeUnitCount
+        guard n > k else { return false }
+        for j in 0..<k where b[s + n - k + j] != suffix.utf8Start[j] { return false }
+        return true
+    }
+
+    private func nullKind(_ x: XN) -> DeviceKind {
+        switch x {
+        case .notKnown: .notKnown
+        case .restricted: .restricted
+        case .notRequired: .notRequired
+        default: .notSpecified
+        }
+    }
+
+    // MARK: End tags
+
+    private mutating func endElement(_ t: XMLToken) {
+        let d = t.depth
+        if d == leafDepth {
+            leafDepth = 0
+            var s = leafStart
+            var e = t.tagStart
+            if let (cs, ce) = cdata {
+                s = cs
+                e = ce
+            }
+            leaf(d, s, e)
+        }
+        let x = XN(rawValue: id(d)) ?? .unknown
+        if d == 2, listKind == .xmlConnectionList,
+            x == .transferredConnections || x == .conferenceConnections || x == .connections
+        {
+            if !f.newCallIDs.isPresent {
+                f.newCallIDs = ListField(kind: .xmlConnectionList, content: span(listStart, t.tagStart, .xmlText),
+                    count: listCount)
+            }
+            listKind = .absent
+        } else if d == 3, x == .snapshotData, listKind == .xmlSnapshotDeviceData || listKind == .xmlSnapshotCallData {
+            let l = ListField(kind: listKind, content: span(listStart, t.tagStart, .xmlText), count: listCount)
+            if listKind == .xmlSnapshotCallData { f.snapshotDevices = l } else { f.snapshotCallIDs = l }
+            listKind = .absent
+        } else if d == 4, x == .private, privateStart > 0, !f.privateDataRaw.isPresent {
+            f.privateDataRaw = span(privateStart, t.tagStart, .xmlText)
+        }
+        setID(d, 0)
+    }
+
+    /// An element without child elements ended: its content `b[s..<e]` is a value.
+    private mutating func leaf(_ d: Int, _ s: Int, _ e: Int) {
+        let x = XN(rawValue: id(d)) ?? .unknown
+        let text = span(s, e, .xmlText)
+        // Anywhere: DMCC login, agent state.
+        switch x {
+        case .userName: if !f.authenticationName.isPresent { f.authenticationName = text }; return
+        case .password: if !f.authenticationPassword.isPresent { f.authenticationPassword = text }; return
+        default: break
+        }
+        if d >= 3, x == .agentState, !f.agentState.isPresent { f.agentState = EnumField(text: text); return }
+        if d == 1 { return }
+        if d == 2 {
+            if root == .error {
+                f.errorValue = EnumField(text: text)
+                return
+            }
+            leaf2(x, s, e, text)
+            return
+        }
+        let p = XN(rawValue: id(d - 1)) ?? .unknown
+        if d == 3 {
+            switch x {
+            case .callID: setCallID(parent: p, span(s, e, .xmlCompact))
+            case .deviceID:
+                if let slot = connSlot(p), slot == 0 { f.connDevice = device(text) }
+            case .deviceIdentifier, .numberDialed, .deviceObject: setDevice(parent: p, device(text))
+            case .applicationID where p == .applicationInfo: f.applicationID = text
+            case .protocolVersion where p == .requestedProtocolVersions:
+                if !f.protocolVersion.isPresent { f.protocolVersion = text }
+            default:
+                if p == .errorCode {
+                    f.errorValue = EnumField(text: text)
+                } else if p == .sessionEndReason || p == .sessionTermReason {
+                    f.reason = EnumField(text: text)
+                } else if root == .error, e > s, !isBlank(s, e) {
+                    f.errorValue = EnumField(text: text)
+                }
+            }
+            return
+        }
+        if d == 4, x == .string, id(3) == XN.privateData.rawValue, id(2) == XN.extensions.rawValue,
+            !f.privateData.isPresent
+        {
+            f.privateData = span(s, e, .xmlCompact)
+        }
+    }
+
+    private mutating func leaf2(_ x: XN, _ s: Int, _ e: Int, _ text: FieldSpan) {
+        let compact = span(s, e, .xmlCompact)
+        switch x {
+        case .monitorCrossRefID: f.monitorCrossRefID = compact
+        case .cause: f.cause = EnumField(text: text)
+        case .localConnectionInfo: f.localConnectionInfo = EnumField(text: text)
+        case .agentID: f.agentID = text
+        case .numberQueued: f.numberQueued = integer(s, e)
+        case .crossRefIdentifier: f.routeingCrossRefID = compact
+        case .systemStatus: f.systemStatus = EnumField(text: text)
+        case .sysStatRegisterID: f.sysStatRegisterID = text
+        case .reason, .errorValue: f.reason = EnumField(text: text)
+        case .agentState, .requestedAgentState: f.agentState = EnumField(text: text)
+        case .sessionID: f.sessionID = text
+        case .protocolVersion, .actualProtocolVersion: f.protocolVersion = text
+        case .requestedSessionDuration, .actualSessionDuration, .sessionDuration: f.sessionDuration = integer(s, e)
+        case .applicationID: f.applicationID = text
+        default:
+            // A device written as text (`<callingDevice typeOfNumber="…">4711</callingDevice>`).
+            if e > s || attribute("typeOfNumber", leafAttrStart, leafAttrEnd).isPresent {
+                setDevice(parent: x, device(text))
+            }
+        }
+    }
+
+    // MARK: Devices and connections
+
+    private func device(_ value: FieldSpan) -> DeviceField {
+        DeviceField(kind: .xml, value: value, xmlTypeOfNumber: attribute("typeOfNumber", leafAttrStart, leafAttrEnd))
+    }
+
+    /// 0 = the primary connection, 1 = the secondary one, nil = neither.
+    private mutating func connSlot(_ p: XN) -> Int? {
+        if p == .secondaryOldCall { return 1 }
+        if p == .activeCall && primaryOwner != 0 && primaryOwner != current2 { return 1 }
+        let connectionLike = (p.rawValue >= XN.connection.rawValue && p.rawValue < XN.secondaryOldCall.rawValue)
+            || p == .callingDevice || p == .snapshotObject
+        guard connectionLike else { return nil }
+        guard primaryOwner == 0 || primaryOwner == current2 else { return nil }
+        primaryOwner = current2
+        return 0
+    }
+
+    private mutating func setCallID(parent p: XN, _ v: FieldSpan) {
+        guard let slot = connSlot(p) else { return }
+        if slot == 0 { f.callID = v } else if !f.secondaryCallID.isPresent { f.secondaryCallID = v }
+    }
+
+    /// Stores a device found in (or as) the depth-2 element `p`.
+    private mutating func setDevice(parent p: XN, _ v: DeviceField) {
+        switch p {
+        case .alertingDevice, .answeringDevice, .releasingDevice, .holdingDevice, .retrievingDevice,
+            .transferringDevice, .conferencingDevice, .divertingDevice, .failingDevice, .queue,
+            .networkInterfaceUsed, .agentDevice, .initiatingDevice, .device, .snapshotObject, .extension:
+            f.device = v
+        case .callingDevice:
+            if originated { f.device = v } else { f.calling = v }
+        case .calledDevice, .calledDirectoryNumber: f.called = v
+        case .lastRedirectionDevice: f.lastRedirection = v
+        case .transferredToDevice, .addedParty, .newDestination, .consultedDevice, .transferredTo: f.otherDevice = v
+        case .acdGroup, .group: f.acdGroup = v
+        case .monitorObject: f.monitorObject = v
+        case .currentRoute: f.currentRoute = v
+        case .routeSelected: f.routeSelected = v
+        default: break
+        }
+    }
+
+    // MARK: Helpers
+
+    private func isBlank(_ s: Int, _ e: Int) -> Bool {
+        var k = s
+        while k < e {
+            if !XMLScanner.isSpace(b[k]) { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// A decimal integer (surrounded by white space); a bad one is reported in `eventError`.
+    private mutating func integer(_ s: Int, _ e: Int) -> Int32? {
+        var k = s
+        var end = e
+        while k < end, XMLScanner.isSpace(b[k]) { k += 1 }
+        while end > k, XMLScanner.isSpace(b[end - 1]) { end -= 1 }
+        var negative = false
+        if k < end, b[k] == 0x2D {
+            negative = true
+            k += 1
+        }
+        var v: Int64 = 0
+        guard k < end else {
+            if f.eventError == nil { f.eventError = CSTADecodeError(.invalidInteger, at: s) }
+            return nil
+        }
+        while k < end {
+            let c = b[k]
+            guard c >= 0x30, c <= 0x39, v < Int64(Int32.max) + 1 else {
+                if f.eventError == nil { f.eventError = CSTADecodeError(.invalidInteger, at: k) }
+                return nil
+            }
+            v = v * 10 + Int64(c - 0x30)
+            k += 1
+        }
+        if negative { v = -v }
+        guard v >= Int64(Int32.min), v <= Int64(Int32.max) else {
+            if f.eventError == nil { f.eventError = CSTADecodeError(.invalidInteger, at: s) }
+            return nil
+        }
+        return Int32(v)
+    }
+
+    /// The value of attribute `name` (local name, unprefixed) in the attribute region `s..<e`.
+    func attribute(_ name: StaticString, _ s: Int, _ e: Int) -> FieldSpan {
+        var k = s
+        let n = name.utf8CodeUnitCount
+        while k < e {
+            while k < e, XMLScanner.isSpace(b[k]) { k += 1 }
+            let nameStart = k
+            while k < e, b[k] != 0x3D, !XMLScanner.isSpace(b[k]) { k += 1 }
+            let nameEnd = k
+            while k < e, b[k] != 0x22, b[k] != 0x27 { k += 1 }
+            guard k < e else { return .absent }
+            let quote = b[k]
+            k += 1
+            let valueStart = k
+            while k < e, b[k] != quote { k += 1 }
+            let valueEnd = k
+            k += 1
+            if nameEnd - nameStart == n && memcmp(b.baseAddress! + nameStart, name.utf8Start, n) == 0 {
+                return span(valueStart, valueEnd, .xmlText)
+            }
+        }
+        return .absent
+    }
+
+    /// The namespace URI bound to a prefix (or the default namespace) for an element inside `<private>`: looked up on
+    /// the element itself, then `private`, `privateData`, `extensions` and the root.
+    private func namespace(prefixStart: Int, prefixCount: Int, own t: XMLToken) -> FieldSpan {
+        for d in stride(from: 5, through: 1, by: -1) {
+            let (s, e) = d == 5 ? (t.attrStart, t.attrEnd) : attrRegion(d)
+            let v = xmlns(prefixStart, prefixCount, s, e)
+            if v.isPresent { return v }
+        }
+        return .absent
+    }
+
+    /// `xmlns:prefix="…"` (or `xmlns="…"` when `prefixCount` is 0) in the attribute region `s..<e`.
+    private func xmlns(_ ps: Int, _ pc: Int, _ s: Int, _ e: Int) -> FieldSpan {
+        var k = s
+        while k < e {
+            while k < e, XMLScanner.isSpace(b[k]) { k += 1 }
+            let nameStart = k
+            while k < e, b[k] != 0x3D, !XMLScanner.isSpace(b[k]) { k += 1 }
+            let nameEnd = k
+            while k < e, b[k] != 0x22, b[k] != 0x27 { k += 1 }
+            guard k < e else { return .absent }
+            let quote = b[k]
+            k += 1
+            let valueStart = k
+            while k < e, b[k] != quote { k += 1 }
+            let valueEnd = k
+            k += 1
+            let n = nameEnd - nameStart
+            guard n >= 5, memcmp(b.baseAddress! + nameStart, ("xmlns" as StaticString).utf8Start, 5) == 0 else {
+                continue
+            }
+            if pc == 0 && n == 5 { return span(valueStart, valueEnd, .xmlText) }
+            if pc > 0, n == 6 + pc, b[nameStart + 5] == 0x3A,
+                memcmp(b.baseAddress! + nameStart + 6, b.baseAddress! + ps, pc) == 0
+            {
+                return span(valueStart, valueEnd, .xmlText)
+            }
+        }
+        return .absent
+    }
+}
