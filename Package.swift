@@ -21,7 +21,8 @@ let package = Package(
             dependencies: [
                 "CLibXML2",
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .executableTarget(
             name: "ctibridge",

@@ -113,7 +113,7 @@ import Testing
     @Test func deflectCallWithoutNamespace() throws {
         guard let r = try capture("12_DeflectCall.xml") else { return }
         #expect(r.string("pdu") == "invoke")
-        #expect(r.int("op") == 8)
+        #expect(r.int("op") == 218)
         #expect(r.string("callID") == "FF000100000000006BB1234C31000000")
         #expect(r.string("connDevice") == "SUB_C")
         #expect(r.string("otherDevice") == "SUB_D")

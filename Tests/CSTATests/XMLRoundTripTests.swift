@@ -112,7 +112,7 @@ import Testing
             svc("returnResult", 6, "ConferenceCall", conn.merging(["newCallIDs": .strings(["0d", "0e"])]) { $1 }),
             svc("invoke", 50, "SingleStepTransferCall", conn.merging(["otherDevice": .string("4713")]) { $1 }),
             svc("returnResult", 50, "SingleStepTransferCall", conn),
-            svc("invoke", 8, "DeflectCall", conn.merging(["otherDevice": .string("SUB_D")]) { $1 }),
+            svc("invoke", 218, "DeflectCall", conn.merging(["otherDevice": .string("SUB_D")]) { $1 }),
             svc("invoke", 74, "SnapshotDevice", ["device": .string("4711")]),
             svc("returnResult", 74, "SnapshotDevice", ["snapshotCallIDs": .strings(["01", "02"])]),
             svc("returnResult", 74, "SnapshotDevice", ["snapshotCallIDs": .strings([])]),
@@ -131,7 +131,7 @@ import Testing
             svc("invoke", 304, "GetAgentState", ["device": .string("4711")]),
             svc("returnResult", 304, "GetAgentState", ["agentState": .string("agentReady")]),
             svc("invoke", 312, "SetAgentState", [
-                "device": .string("4711"), "agentState": .string("agentNotReady"), "agentID": .string("99"),
+                "device": .string("4711"), "requestedAgentState": .string("notReady"), "agentID": .string("99"),
                 "acdGroup": .string("8000"),
             ]),
             svc("invoke", 51, "Escape", ["privateData": .string("0102")]),

@@ -29,7 +29,7 @@ public enum CSTANames {
 
     /// ECMA-323 request element spellings that differ from the canonical service name.
     public static let xmlServiceAliases: [(element: String, op: Int32)] = [
-        ("RouteSelect", 33), ("RouteEnd", 35), ("RouteUsed", 34), ("ReRoute", 32), ("SingleStepTransfer", 50),
+        ("RouteSelect", 33), ("RouteEnd", 35), ("RouteUsed", 34), ("ReRoute", 32),
     ]
 
     /// The preferred operation for a service name that several editions numbered differently (SystemStatus: 211).

@@ -353,7 +353,8 @@ struct XMLMessageDecoder {
         case .systemStatus: f.systemStatus = EnumField(text: text)
         case .sysStatRegisterID: f.sysStatRegisterID = text
         case .reason, .errorValue: f.reason = EnumField(text: text)
-        case .agentState, .requestedAgentState: f.agentState = EnumField(text: text)
+        case .agentState: f.agentState = EnumField(text: text)
+        case .requestedAgentState: f.requestedAgentState = EnumField(text: text)
         case .sessionID: f.sessionID = text
         case .protocolVersion, .actualProtocolVersion: f.protocolVersion = text
         case .requestedSessionDuration, .actualSessionDuration, .sessionDuration: f.sessionDuration = integer(s, e)

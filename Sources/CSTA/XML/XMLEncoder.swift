@@ -172,7 +172,7 @@ struct XMLRecordEncoder {
         leaf("sysStatRegisterID", "sysStatRegisterID")
         leaf("systemStatus", "systemStatus")
         leaf("agentID", "agentID")
-        leaf("requestedAgentState", "agentState")
+        leaf("requestedAgentState", "requestedAgentState")
         if let group = r.string("acdGroup") { plainDevice("group", group) }
         privateData()
         close(element)
