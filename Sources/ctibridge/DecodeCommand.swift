@@ -55,37 +55,55 @@ struct DecodeCommand: ParsableCommand {
             printError("ctibridge decode: \(error)")
             throw ExitCode(66)
         }
-        var counts = DecodeCounts()
-        var out = OutputWriter()
-        let buffer = input
+        // The loop reads plain stored settings: ArgumentParser's property wrappers are too slow to touch per frame.
+        var loop = DecodeLoop(
+            stats: stats, encoding: encoding.encoding, framing: framing, maximumPayloadLength: maxFrameSize)
         if hex {
-            decodeHexLines(buffer, counts: &counts, out: &out)
+            loop.decodeHexLines(input)
         } else {
-            decodeStream(buffer, counts: &counts, out: &out)
+            loop.decodeStream(input)
         }
         if stats {
             let seconds = monotonicSeconds() - started
-            out.line {
-                $0.append(contentsOf: #"{"frames": \#(counts.frames), "decoded": \#(counts.decoded), "errors": \#(counts.errors), "#.utf8)
-                $0.append(contentsOf: #""eventErrors": \#(counts.eventErrors), "bytes": \#(input.readableBytes), "#.utf8)
+            let c = loop.counts
+            loop.out.line {
+                $0.append(contentsOf: #"{"frames": \#(c.frames), "decoded": \#(c.decoded), "errors": \#(c.errors), "#.utf8)
+                $0.append(contentsOf: #""eventErrors": \#(c.eventErrors), "bytes": \#(input.readableBytes), "#.utf8)
                 $0.append(contentsOf: #""seconds": \#(formatSeconds(seconds))}"#.utf8)
             }
         }
-        out.flush()
+        loop.out.flush()
     }
+}
 
-    struct DecodeCounts {
+/// The decode loop behind `ctibridge decode`. With `stats` nothing is rendered: one fields value is reused and
+/// nothing is allocated per frame.
+struct DecodeLoop {
+    struct Counts {
         var frames = 0
         var decoded = 0
         var errors = 0
         var eventErrors = 0
     }
 
-    /// Splits and decodes the whole stream. With `--stats` nothing is rendered: the loop reuses one fields value and
-    /// allocates nothing per frame.
-    func decodeStream(_ buffer: ByteBuffer, counts: inout DecodeCounts, out: inout OutputWriter) {
-        var splitter = CSTAFrameSplitter(framing: framing, encoding: encoding.encoding, maximumPayloadLength: maxFrameSize)
-        var fields = CSTAFields()
+    let stats: Bool
+    let encoding: CSTAEncoding?
+    let framing: CSTAFraming
+    let maximumPayloadLength: Int
+    var counts = Counts()
+    var out = OutputWriter()
+    private var fields = CSTAFields()
+
+    init(stats: Bool, encoding: CSTAEncoding?, framing: CSTAFraming, maximumPayloadLength: Int) {
+        self.stats = stats
+        self.encoding = encoding
+        self.framing = framing
+        self.maximumPayloadLength = maximumPayloadLength
+    }
+
+    /// Splits and decodes the whole stream.
+    mutating func decodeStream(_ buffer: ByteBuffer) {
+        var splitter = CSTAFrameSplitter(framing: framing, encoding: encoding, maximumPayloadLength: maximumPayloadLength)
         buffer.withUnsafeReadableBytes { all in
             var position = 0
             while position < all.count {
@@ -95,15 +113,12 @@ struct DecodeCommand: ParsableCommand {
                     position = all.count
                 case .skip(let count, let error):
                     position += max(count, 1)
-                    if let error {
-                        emitError(error, counts: &counts, out: &out)
-                    }
+                    if let error { emitError(error) }
                 case .frame(let header, let length, let consumed, let invokeId):
                     let start = position + header
                     let payload = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
-                    let encoding = splitter.encoding ?? .ber
                     position += max(consumed, 1)
-                    decodeOne(payload, encoding: encoding, invokeId: invokeId, fields: &fields, counts: &counts, out: &out) {
+                    decodeOne(payload, encoding: splitter.encoding ?? .ber, invokeId: invokeId) {
                         buffer.getSlice(at: buffer.readerIndex + start, length: length)!
                     }
                 }
@@ -111,9 +126,8 @@ struct DecodeCommand: ParsableCommand {
         }
     }
 
-    /// One message per line in hex.
-    func decodeHexLines(_ buffer: ByteBuffer, counts: inout DecodeCounts, out: inout OutputWriter) {
-        var fields = CSTAFields()
+    /// One unframed message per line in hex; `#` starts a comment line.
+    mutating func decodeHexLines(_ buffer: ByteBuffer) {
         let bytes = Array(buffer.readableBytesView)
         for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
             let line = raw.drop(while: { $0 == 0x20 || $0 == 0x09 })
@@ -121,39 +135,34 @@ struct DecodeCommand: ParsableCommand {
                 continue
             }
             guard let message = bytesFromHex(line) else {
-                emitError(CSTADecodeError(.invalidFrameHeader, at: 0), counts: &counts, out: &out)
+                emitError(CSTADecodeError(.invalidFrameHeader, at: 0))
                 continue
             }
-            let messageEncoding = encoding.encoding ?? (message.first == UInt8(ascii: "<") ? .xml : .ber)
+            let messageEncoding = encoding ?? (message.first == UInt8(ascii: "<") ? .xml : .ber)
             let slice = ByteBuffer(bytes: message)
             slice.withUnsafeReadableBytes { payload in
-                decodeOne(payload, encoding: messageEncoding, invokeId: nil, fields: &fields, counts: &counts, out: &out) {
-                    slice
-                }
+                decodeOne(payload, encoding: messageEncoding, invokeId: nil) { slice }
             }
         }
     }
 
-    func emitError(_ error: CSTADecodeError, counts: inout DecodeCounts, out: inout OutputWriter) {
+    mutating func emitError(_ error: CSTADecodeError) {
         let index = counts.frames
         counts.frames += 1
         counts.errors += 1
         if !stats { out.line { KeySetJSON.writeError(error, index: index, to: &$0) } }
     }
 
-    /// Decodes one payload; renders it unless `--stats`. `slice` makes the owned payload only when rendering.
-    func decodeOne(
+    /// Decodes one payload; renders it unless `stats`. `slice` makes the owned payload only when rendering.
+    mutating func decodeOne(
         _ payload: UnsafeRawBufferPointer,
         encoding: CSTAEncoding,
         invokeId: Int64?,
-        fields: inout CSTAFields,
-        counts: inout DecodeCounts,
-        out: inout OutputWriter,
         slice: () -> ByteBuffer
     ) {
         let index = counts.frames
         counts.frames += 1
-        fields = CSTAFields()
+        fields = .empty
         do throws(CSTADecodeError) {
             switch encoding {
             case .ber: try BERCodec.decode(payload, into: &fields)

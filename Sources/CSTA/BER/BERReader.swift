@@ -129,8 +129,32 @@ struct BERCursor {
     }
 
     /// Reads one TLV at `offset` that must end at or before `limit`. Never reads outside `[offset, limit)`.
-    @usableFromInline
+    ///
+    /// The common shape — a one-octet tag and a short-form length that fits — is handled inline; everything else
+    /// (multi-octet tags, long and indefinite lengths, every error) goes to ``readElementInGeneral``.
+    @inline(__always) @usableFromInline
     static func readElement(
+        _ bytes: UnsafeRawBufferPointer, at offset: Int, limit: Int, depth: Int
+    ) throws(CSTADecodeError) -> BERElement {
+        let bound = min(limit, bytes.count)
+        if depth <= BERLimits.maximumDepth, offset >= 0, offset &+ 2 <= bound {
+            let first = bytes[offset]
+            let l0 = bytes[offset &+ 1]
+            if first & 0x1F != 0x1F, l0 < 0x80 {
+                let contentStart = offset &+ 2
+                let end = contentStart &+ Int(l0)
+                if end <= bound {
+                    return BERElement(
+                        tag: Tag.make(first, UInt32(first & 0x1F)), start: offset, contentStart: contentStart,
+                        contentEnd: end, end: end, depth: depth)
+                }
+            }
+        }
+        return try readElementInGeneral(bytes, at: offset, limit: limit, depth: depth)
+    }
+
+    @usableFromInline @inline(never)
+    static func readElementInGeneral(
         _ bytes: UnsafeRawBufferPointer, at offset: Int, limit: Int, depth: Int
     ) throws(CSTADecodeError) -> BERElement {
         guard depth <= BERLimits.maximumDepth else { throw CSTADecodeError(.nestingTooDeep, at: offset) }

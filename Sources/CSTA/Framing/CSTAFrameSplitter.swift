@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Finds frame boundaries in a byte stream, for every ``CSTAFraming``. Pure: it looks at the bytes it is given and
 /// says what to do next; the NIO decoder, the `decode` command and the replay tool drive it.
 ///
@@ -121,7 +129,9 @@ public struct CSTAFrameSplitter: Sendable {
         if encoding == .xml {
             // A NUL cannot be part of XML: the next frame's header started there.
             let limit = min(available, declared)
-            if let nul = payload.prefix(limit).firstIndex(of: 0), nul > 0 {
+            if limit > 0, let base = payload.baseAddress, let hit = memchr(base, 0, limit),
+                case let nul = UnsafeRawPointer(hit) - base, nul > 0
+            {
                 return .frame(headerLength: h, payloadLength: nul, consumed: h + nul, invokeId: invokeId)
             }
         } else if let tlv = BERShape.tlvSize(payload), tlv != declared, tlv > 0 {

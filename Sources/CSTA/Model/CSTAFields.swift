@@ -96,4 +96,7 @@ public struct CSTAFields: Sendable, Hashable {
     public var applicationID: FieldSpan = .absent
 
     public init() {}
+
+    /// An empty value to reset with (`fields = .empty` copies a constant instead of re-running every initialiser).
+    public static let empty = CSTAFields()
 }

@@ -47,7 +47,7 @@ public struct CSTAMessage: Sendable {
         encoding: CSTAEncoding,
         into fields: inout CSTAFields
     ) throws(CSTADecodeError) {
-        fields = CSTAFields()
+        fields = .empty
         let result: Result<Void, CSTADecodeError> = payload.withUnsafeReadableBytes { bytes in
             do throws(CSTADecodeError) {
                 switch encoding {
