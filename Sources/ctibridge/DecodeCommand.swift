@@ -48,9 +48,9 @@ struct DecodeCommand: ParsableCommand {
 
     func run() throws {
         let started = monotonicSeconds()
-        let input: ByteBuffer
+        let input: InputBytes
         do {
-            input = try InputReader.readAll(file)
+            input = try InputBytes(path: file)
         } catch {
             printError("ctibridge decode: \(error)")
             throw ExitCode(66)
@@ -68,7 +68,7 @@ struct DecodeCommand: ParsableCommand {
             let c = loop.counts
             loop.out.line {
                 $0.append(contentsOf: #"{"frames": \#(c.frames), "decoded": \#(c.decoded), "errors": \#(c.errors), "#.utf8)
-                $0.append(contentsOf: #""eventErrors": \#(c.eventErrors), "bytes": \#(input.readableBytes), "#.utf8)
+                $0.append(contentsOf: #""eventErrors": \#(c.eventErrors), "bytes": \#(input.count), "#.utf8)
                 $0.append(contentsOf: #""seconds": \#(formatSeconds(seconds))}"#.utf8)
             }
         }
@@ -102,9 +102,9 @@ struct DecodeLoop {
     }
 
     /// Splits and decodes the whole stream.
-    mutating func decodeStream(_ buffer: ByteBuffer) {
+    mutating func decodeStream(_ input: InputBytes) {
         var splitter = CSTAFrameSplitter(framing: framing, encoding: encoding, maximumPayloadLength: maximumPayloadLength)
-        buffer.withUnsafeReadableBytes { all in
+        input.withBytes { all in
             var position = 0
             while position < all.count {
                 let rest = UnsafeRawBufferPointer(rebasing: all[position...])
@@ -119,7 +119,7 @@ struct DecodeLoop {
                     let payload = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
                     position += max(consumed, 1)
                     decodeOne(payload, encoding: splitter.encoding ?? .ber, invokeId: invokeId) {
-                        buffer.getSlice(at: buffer.readerIndex + start, length: length)!
+                        ByteBuffer(bytes: payload)
                     }
                 }
             }
@@ -127,8 +127,8 @@ struct DecodeLoop {
     }
 
     /// One unframed message per line in hex; `#` starts a comment line.
-    mutating func decodeHexLines(_ buffer: ByteBuffer) {
-        let bytes = Array(buffer.readableBytesView)
+    mutating func decodeHexLines(_ input: InputBytes) {
+        let bytes = input.withBytes { Array($0) }
         for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
             let line = raw.drop(while: { $0 == 0x20 || $0 == 0x09 })
             if line.isEmpty || line.first == UInt8(ascii: "#") || line.allSatisfy({ $0 == 0x0D || $0 == 0x20 }) {

@@ -34,9 +34,9 @@ struct EncodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let input: ByteBuffer
+        let input: InputBytes
         do {
-            input = try InputReader.readAll(file)
+            input = try InputBytes(path: file)
         } catch {
             printError("ctibridge encode: \(error)")
             throw ExitCode(66)
@@ -46,7 +46,7 @@ struct EncodeCommand: ParsableCommand {
         var failures = 0
         var lineNumber = 0
         var frame: [UInt8] = []
-        for line in Array(input.readableBytesView).split(separator: 0x0A, omittingEmptySubsequences: false) {
+        for line in input.withBytes({ Array($0) }).split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             do {

@@ -6,45 +6,64 @@ import Musl
 import Darwin
 #endif
 
-import NIOCore
+/// The whole input of a command, in memory: a regular file is mapped (no copy, no zeroed pages); standard input and
+/// pipes are read into a buffer.
+final class InputBytes {
+    private let base: UnsafeRawPointer?
+    let count: Int
+    private let mapped: Bool
+    private var storage: [UInt8]
 
-/// Reads a whole file (or standard input for `-`/nil) into memory with plain `read(2)`: one allocation, no Foundation.
-enum InputReader {
     struct ReadError: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Reads everything into one `ByteBuffer` (read straight into its storage: no second copy).
-    static func readAll(_ path: String?) throws -> ByteBuffer {
+    /// - Parameter path: a file, or `-`/nil for standard input.
+    init(path: String?) throws {
         let fd: Int32
-        if let path, path != "-" {
-            fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw ReadError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let name = path ?? "-"
+        if name != "-" {
+            fd = open(name, O_RDONLY)
+            guard fd >= 0 else { throw ReadError(description: "cannot open \(name): \(String(cString: strerror(errno)))") }
         } else {
             fd = 0
         }
         defer { if fd != 0 { close(fd) } }
-        var chunk = 1 << 16
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { chunk = max(Int(st.st_size) + 1, 1) }
-        var buffer = ByteBufferAllocator().buffer(capacity: chunk)
-        while true {
-            var failure: Int32 = 0
-            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk) { out -> Int in
-                while true {
-                    let r = read(fd, out.baseAddress!, out.count)
-                    if r < 0 && errno == EINTR { continue }
-                    if r < 0 { failure = errno; return 0 }
-                    return r
-                }
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 {
+            let size = Int(st.st_size)
+            if let region = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), region != MAP_FAILED {
+                base = UnsafeRawPointer(region)
+                count = size
+                mapped = true
+                storage = []
+                return
             }
-            if failure != 0 {
-                throw ReadError(description: "cannot read \(path ?? "standard input"): \(String(cString: strerror(failure)))")
+        }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(description: "cannot read \(name == "-" ? "standard input" : name): \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
-            chunk = max(chunk, 1 << 16)
+            bytes.append(contentsOf: chunk[0..<n])
         }
-        return buffer
+        storage = bytes
+        count = bytes.count
+        mapped = false
+        base = nil
+    }
+
+    deinit {
+        if mapped, let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if mapped { return try body(UnsafeRawBufferPointer(start: base, count: count)) }
+        return try storage.withUnsafeBytes(body)
     }
 }
 
