@@ -3,19 +3,6 @@ import Testing
 
 /// Hostile and foreign input: the decoder never traps, and errors point inside the frame.
 @Suite struct BERRobustnessTests {
-    /// SplitMix64: small, deterministic, good enough to drive mutations.
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
-
     static func seedFrames() throws -> [[UInt8]] {
         var frames: [[UInt8]] = []
         if SharedFixtures.exists("fixtures/corpus-dev/frames.hex") {

@@ -58,8 +58,13 @@ import Testing
         #expect(urls.count >= 30)
         for url in urls {
             let doc = try XMLTestSupport.capture(url)
-            let scanned = try XMLTestSupport.record(doc)
-            let reference = try XMLTestSupport.libxml2Record(doc)
+            // Raw private-data markup is kept as sent; libxml2's canonical copy re-spells its prefixes, so it is the
+            // one value that legitimately differs.
+            var scanned = try XMLTestSupport.record(doc)
+            var reference = try XMLTestSupport.libxml2Record(doc)
+            #expect((scanned["privateDataRaw"] == nil) == (reference["privateDataRaw"] == nil))
+            scanned["privateDataRaw"] = nil
+            reference["privateDataRaw"] = nil
             #expect(scanned == reference, "\(url.lastPathComponent): \(scanned.values) vs \(reference.values)")
         }
     }

@@ -7,22 +7,9 @@ import Testing
 /// Seeded mutants of real and corpus documents: the decoder never traps, and either decodes (the record renders) or
 /// reports an error with an offset inside the document.
 @Suite struct XMLMutationTests {
-    /// SplitMix64: deterministic across platforms and runs.
-    struct PRNG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
-
     static let interesting = Array("<>/&;\"'=!?[]-:#x \n".utf8) + [0x00, 0x80, 0xC3, 0xFF]
 
-    static func mutate(_ doc: [UInt8], _ rng: inout PRNG) -> [UInt8] {
+    static func mutate(_ doc: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var d = doc
         for _ in 0...rng.below(3) {
             guard !d.isEmpty else { break }
@@ -51,7 +38,7 @@ import Testing
         if XMLTestSupport.available(XMLTestSupport.osvCaptures) {
             for url in try XMLTestSupport.files(XMLTestSupport.osvCaptures) { seeds.append(try XMLTestSupport.capture(url)) }
         }
-        var rng = PRNG(state: 0x5EED_C57A)
+        var rng = SplitMix64(state: 0x5EED_C57A)
         var decoded = 0
         var failed = 0
         for n in 0..<20_000 {
@@ -78,7 +65,7 @@ import Testing
     @Test func scannerAndLibXML2AgreeOnAcceptedMutants() throws {
         guard XMLTestSupport.available(XMLTestSupport.corpusText) else { return }
         let seeds = try SharedFixtures.lines(XMLTestSupport.corpusText).prefix(200).map { Array($0.utf8) }
-        var rng = PRNG(state: 42)
+        var rng = SplitMix64(state: 42)
         var compared = 0
         var onlyScanner = 0
         var onlyLibXML2 = 0

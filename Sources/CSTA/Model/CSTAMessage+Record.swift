@@ -70,6 +70,7 @@ struct FieldRenderer {
         put("requestedAgentState", f.requestedAgentState, CSTANames.requestedAgentStates)
         put("privateData", f.privateData)
         put("privateDataVendor", f.privateDataVendor)
+        put("privateDataRaw", f.privateDataRaw)
         put("monitorObject", f.monitorObject)
         put("routeingCrossRefID", f.routeingCrossRefID)
         put("currentRoute", f.currentRoute)

@@ -288,7 +288,7 @@ struct XMLMessageDecoder {
             if listKind == .xmlSnapshotCallData { f.snapshotDevices = l } else { f.snapshotCallIDs = l }
             listKind = .absent
         } else if d == 4, x == .private, privateStart > 0, !f.privateDataRaw.isPresent {
-            f.privateDataRaw = span(privateStart, t.tagStart, .xmlText)
+            f.privateDataRaw = span(privateStart, t.tagStart, .text)
         }
         setID(d, 0)
     }
