@@ -1,1 +1,0 @@
-// CSTALink: one CTI link to one switch (see README.md in this folder once written).
