@@ -62,6 +62,7 @@ extension CSTALinkClient {
                 await self?.expire(id, serial: mySerial, after: wait)
             }
             pending[id] = Pending(continuation: continuation, service: service, serial: mySerial, timeout: timer)
+            peakRequestsInFlight = max(peakRequestsInFlight, pending.count)
             conn.out.yield(buffer)
         }
     }

@@ -79,6 +79,8 @@ public actor CSTALinkClient {
     var lastSessionReset: ContinuousClock.Instant
     /// The id SystemRegister returned, if the link registered.
     public internal(set) var sysStatRegisterID: String?
+    /// The most requests that were in flight at once (pipelining at work).
+    public internal(set) var peakRequestsInFlight = 0
     /// The CSTA versions the switch accepted in its AARE.
     public internal(set) var acceptedVersions: [String] = []
 
@@ -300,9 +302,11 @@ public actor CSTALinkClient {
     func supervise(generation gen: Int) async -> String {
         let heartbeat = configuration.heartbeatInterval
         let dead = configuration.effectiveDeadLinkInterval
-        let tick = max(min(heartbeat, dead) / 5, .milliseconds(10))
+        let tick = min(max(min(heartbeat, dead) / 10, .milliseconds(10)), .seconds(1))
         while !Task.isCancelled {
-            try? await Task.sleep(for: tick)
+            // Wake at the dead-link deadline itself, so silence is detected within the configured interval.
+            let untilDead = lastInbound + dead - clock.now
+            try? await Task.sleep(for: max(.milliseconds(1), min(tick, untilDead)))
             guard connection?.generation == gen else { return "closed" }
             let now = clock.now
             if now - lastInbound >= dead {

@@ -130,15 +130,17 @@ import Testing
         var config = testConfig(.hipathBER, port: sw.port)
         config.maxRequestsInFlight = 256
         let link = CSTALinkClient(configuration: config, logger: quietLogger())
-        let devices = try DeviceList.parse("10000-11999")
+        let devices = try DeviceList.parse("10000-14999")
         await link.addMonitors(devices)
         let start = ContinuousClock.now
         await link.start()
         #expect(await link.waitUntilUp(timeout: .seconds(30)))
         let elapsed = ContinuousClock.now - start
-        #expect(sw.state.requests("MonitorStart").count == 2000)
-        #expect(await link.crossReference(for: "11999") != nil)
-        print("2000 monitors + 2000 snapshots from a cold start: \(elapsed)")
+        #expect(sw.state.requests("MonitorStart").count == 5000)
+        #expect(await link.crossReference(for: "14999") != nil)
+        let peak = await link.peakRequestsInFlight
+        #expect(peak > 1 && peak <= 256, "peak in flight \(peak)")
+        print("5000 monitors + 5000 snapshots from a cold start: \(elapsed)")
         await link.shutdown()
         await sw.shutdown()
     }

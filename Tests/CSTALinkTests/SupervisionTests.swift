@@ -1,4 +1,6 @@
 import CSTA
+import NIOCore
+import NIOPosix
 import Testing
 
 @testable import CSTALink
@@ -92,5 +94,47 @@ extension Array {
         var out: [T] = []
         for e in self { out.append(await transform(e)) }
         return out
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct ServerRoleTests {
+    @Test func theSwitchDialsIn() async throws {
+        var config = testConfig(.hipathBER, port: 0)
+        config.role = .server
+        let link = CSTALinkClient(configuration: config, logger: quietLogger())
+        let log = EventLog(link)
+        await link.addMonitors(["4001"])
+        await link.start()
+        #expect(await eventually { await link.listeningPort != nil })
+        let port = try #require(await link.listeningPort)
+
+        // The fake switch's handler, on a connection the switch opens.
+        let state = FakeSwitchState()
+        let dial = {
+            try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(ByteToMessageHandler(CSTAFrameDecoder(framing: .hipath, encoding: .ber)))
+                        try sync.addHandler(FakeSwitchHandler(state: state, mode: .hipath, encoding: .ber, framing: .hipath))
+                    }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+        }
+        let first = try await dial()
+        #expect(await log.first { $0.linkState == .up } != nil)
+        _ = try await link.makeCall(from: "4001", to: "4711")
+        #expect(await log.first { $0.cstaMessage?.device == "4001" } != nil)
+
+        // The switch hangs up and dials in again: down, then up with the monitor restarted.
+        try await first.close()
+        let down = await log.first { $0.linkState == .down }
+        #expect(down != nil)
+        let second = try await dial()
+        let up = await log.first(from: down?.0 ?? 0) { $0.linkState == .up }
+        #expect(up?.1.stateChange?.monitors == 1)
+        #expect(state.requests("MonitorStart").count == 2)
+        try? await second.close()
+        await link.shutdown()
     }
 }
