@@ -166,6 +166,10 @@ final class FakeSwitchHandler: ChannelInboundHandler {
             case "MakeCall":
                 let called = r.string("called") ?? ""
                 if called == "00000" { return }  // never answered
+                if called == "88888" {  // ROSE reject (BER only)
+                    send(context, ["pdu": .string("reject"), "invokeId": .int(Int64(id)), "rejectProblem": .int(1), "rejectValue": .int(2)], invokeId: id)
+                    return
+                }
                 if called == "99999" {
                     var e: [String: CSTARecord.Value] = ["pdu": .string("returnError"), "errorCategory": .string("operation")]
                     if encoding == .ber {

@@ -42,6 +42,14 @@ import Testing
             #expect(error.service == "MakeCall")
         }
 
+        // reject → a typed error too.
+        do {
+            _ = try await link.makeCall(from: "4001", to: "88888")
+            Issue.record("expected a reject")
+        } catch let error as CSTAServiceError {
+            #expect(error.kind == .reject && error.rejectProblem == 1 && error.rejectValue == 2)
+        }
+
         // No answer → timeout, and the link stays usable.
         let start = ContinuousClock.now
         await #expect(throws: CSTALinkError(.timeout)) { _ = try await link.makeCall(from: "4001", to: "00000") }
@@ -121,6 +129,24 @@ import Testing
         await #expect(throws: CSTALinkError(.tooManyRequests)) { _ = try await link.makeCall(from: "4001", to: "4711") }
         await #expect(throws: CSTALinkError(.timeout)) { _ = try await hanging.value }
         _ = try await link.makeCall(from: "4001", to: "4711")  // the slot is free again
+        await link.shutdown()
+        await sw.shutdown()
+    }
+
+    @Test func callersWaitForAFreeSlot() async throws {
+        let sw = try await FakeSwitch.start(mode: .hipath, framing: .hipath)
+        var config = testConfig(.hipathBER, port: sw.port)
+        config.maxRequestsInFlight = 2
+        config.whenFull = .wait
+        let link = CSTALinkClient(configuration: config, logger: quietLogger())
+        await link.start()
+        #expect(await link.waitUntilUp(timeout: .seconds(5)))
+        let calls = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<20 { group.addTask { try await link.makeCall(from: "4001", to: "4711").record.string("callID") } }
+            return try await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(calls.count == 20 && calls.allSatisfy { $0 == "0101" })
+        #expect(await link.peakRequestsInFlight == 2)
         await link.shutdown()
         await sw.shutdown()
     }

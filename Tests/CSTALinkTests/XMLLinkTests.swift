@@ -31,6 +31,20 @@ import Testing
         await sw.shutdown()
     }
 
+    @Test func openScapeWithOneByteWrites() async throws {
+        let sw = try await FakeSwitch.start(mode: .osv, framing: .ecma323)
+        sw.state.with { $0.oneByteWrites = true }
+        let link = CSTALinkClient(configuration: testConfig(.openScapeXML, port: sw.port), logger: quietLogger())
+        let log = EventLog(link)
+        await link.addMonitors(["4001"])
+        await link.start()
+        #expect(await link.waitUntilUp(timeout: .seconds(5)))
+        _ = try await link.makeCall(from: "4001", to: "4711")
+        #expect(await log.first { $0.cstaMessage?.device == "4001" } != nil)
+        await link.shutdown()
+        await sw.shutdown()
+    }
+
     @Test func dmccSessionDeviceIdsAndTimerReset() async throws {
         let sw = try await FakeSwitch.start(mode: .dmcc, framing: .ecma323)
         var config = testConfig(.dmccXML, port: sw.port)
