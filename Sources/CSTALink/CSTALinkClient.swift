@@ -5,7 +5,9 @@ import NIOPosix
 
 /// An answer to a request: the decoded returnResult (or positive response) and its key-set record.
 public struct CSTAResult: Sendable {
+    /// The decoded answer (spans into its payload).
     public var message: CSTAMessage
+    /// The answer's key-set record (`callID`, `monitorCrossRefID`, `snapshotCallIDs`, …).
     public var record: CSTARecord
 }
 

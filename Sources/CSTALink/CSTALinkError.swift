@@ -30,9 +30,12 @@ public struct CSTALinkError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let shutdown = Code("shutdown")
     }
 
+    /// What went wrong.
     public var code: Code
+    /// Details for logs.
     public var message: String
 
+    /// An error with a code and details.
     public init(_ code: Code, _ message: String = "") {
         self.code = code
         self.message = message
@@ -47,6 +50,7 @@ public struct CSTALinkError: Error, Sendable, Hashable, CustomStringConvertible 
 /// The switch answered a request with an error: a ROSE returnError (CSTA UniversalFailure), a ROSE reject, an
 /// ECMA-323 `CSTAErrorCode`, or an ECMA-354 `…NegResponse`.
 public struct CSTAServiceError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The shape of the refusal.
     public enum Kind: String, Sendable, Hashable {
         /// returnError / CSTAErrorCode / NegResponse.
         case returnError
@@ -54,6 +58,7 @@ public struct CSTAServiceError: Error, Sendable, Hashable, CustomStringConvertib
         case reject
     }
 
+    /// returnError or reject.
     public var kind: Kind
     /// The service the request was for (`MakeCall`, …).
     public var service: String?
@@ -65,6 +70,7 @@ public struct CSTAServiceError: Error, Sendable, Hashable, CustomStringConvertib
     public var errorCode: Int64?
     /// ROSE reject problem (0 general, 1 invoke, 2 returnResult, 3 returnError) and its value.
     public var rejectProblem: Int64?
+    /// The reject problem's value.
     public var rejectValue: Int64?
     /// The error message as the switch sent it.
     public var record: CSTARecord

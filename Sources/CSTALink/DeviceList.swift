@@ -2,6 +2,7 @@
 public enum DeviceList {
     /// Why a list could not be read.
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The list item that could not be read.
         public var item: String
         public var description: String { "bad device or range '\(item)' (expected e.g. 4001-4010,8001)" }
     }

@@ -60,6 +60,7 @@ public struct LinkConfiguration: Sendable {
         /// DMCC `applicationID`.
         public var applicationID: String = "ctibridge"
 
+        /// Credentials; all optional.
         public init(aarqName: String? = nil, aarqPassword: String? = nil, dmccUser: String? = nil, dmccPassword: String? = nil) {
             self.aarqName = aarqName
             self.aarqPassword = aarqPassword
@@ -71,10 +72,14 @@ public struct LinkConfiguration: Sendable {
     /// Exponential back-off between reconnect attempts: `initial · 2ⁿ`, capped at `maximum`, then ± `jitter` (a
     /// fraction, 0.2 = ±20 %).
     public struct Backoff: Sendable, Hashable {
+        /// The first delay.
         public var initial: Duration
+        /// The largest delay.
         public var maximum: Duration
+        /// ± fraction of the delay chosen at random.
         public var jitter: Double
 
+        /// A back-off policy (defaults: 0.5 s doubling up to 30 s, ±20 %).
         public init(initial: Duration = .milliseconds(500), maximum: Duration = .seconds(30), jitter: Double = 0.2) {
             self.initial = initial
             self.maximum = maximum
@@ -96,12 +101,14 @@ public struct LinkConfiguration: Sendable {
         public var caFile: String
         /// PEM client certificate chain and key, for switches that want mutual TLS (server role: the link's own).
         public var certificateFile: String?
+        /// PEM private key for `certificateFile`.
         public var privateKeyFile: String?
         /// Check that the certificate names the host (on by default).
         public var verifyHostname: Bool = true
         /// The name to check and send as SNI; defaults to the configured host.
         public var serverName: String?
 
+        /// TLS with a CA file and, optionally, a client certificate and key.
         public init(caFile: String, certificateFile: String? = nil, privateKeyFile: String? = nil, verifyHostname: Bool = true) {
             self.caFile = caFile
             self.certificateFile = certificateFile
@@ -118,12 +125,19 @@ public struct LinkConfiguration: Sendable {
         case fail
     }
 
+    /// Dial the switch (`client`) or let it dial in (`server`).
     public var role: Role = .client
+    /// The switch's host (client) or the address to listen on (server).
     public var host: String
+    /// The switch's port (client) or the port to listen on (server; 0 picks a free one).
     public var port: Int
+    /// How the link comes up.
     public var flavour: Flavour
+    /// BER or XML (defaults to the flavour's).
     public var encoding: CSTAEncoding
+    /// The TCP framing (defaults to the flavour's).
     public var framing: CSTAFraming
+    /// AARQ and DMCC log-in data.
     public var credentials = Credentials()
     /// CSTA versions offered in the AARQ (HiPath offers `versionFour`).
     public var cstaVersions: [String] = ["versionFour"]
@@ -135,6 +149,7 @@ public struct LinkConfiguration: Sendable {
     public var sessionDuration = 180
     /// DMCC switch connection name for GetDeviceId; when `nil` devices are monitored by their plain number.
     public var dmccSwitchName: String?
+    /// How long a TCP (and TLS) connect and the association may take.
     public var connectTimeout: Duration = .seconds(5)
     /// The default time a request waits for its answer.
     public var requestTimeout: Duration = .seconds(5)
@@ -142,8 +157,11 @@ public struct LinkConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(20)
     /// Silence after which the link is declared dead; `nil` = twice the heartbeat.
     public var deadLinkInterval: Duration?
+    /// Reconnect back-off.
     public var backoff = Backoff()
+    /// The bound on requests in flight (monitor starts are pipelined up to this many).
     public var maxRequestsInFlight = 512
+    /// What a request does when the bound is reached.
     public var whenFull: WhenFull = .wait
     /// `nil`: plain TCP.
     public var tls: TLS?

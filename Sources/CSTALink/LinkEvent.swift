@@ -19,6 +19,7 @@ public struct CSTAEventMessage: Sendable {
     /// The monitored device whose cross-reference id the event carries (`nil` when not an event or not ours).
     public var device: String?
 
+    /// An event message.
     public init(message: CSTAMessage, record: CSTARecord, device: String?) {
         self.message = message
         self.record = record
@@ -28,10 +29,12 @@ public struct CSTAEventMessage: Sendable {
 
 /// A change of the link's state.
 public struct LinkStateChange: Sendable, Hashable {
+    /// Up or down.
     public enum State: String, Sendable, Hashable {
         case up, down
     }
 
+    /// The new state.
     public var state: State
     /// Why (down: `closed by peer`, `dead link`, `connect failed: …`; up: `associated`).
     public var reason: String
@@ -42,6 +45,7 @@ public struct LinkStateChange: Sendable, Hashable {
     /// Monitors that could not be restarted.
     public var failedMonitors: Int?
 
+    /// A state change.
     public init(state: State, reason: String, attempt: Int, monitors: Int? = nil, failedMonitors: Int? = nil) {
         self.state = state
         self.reason = reason
