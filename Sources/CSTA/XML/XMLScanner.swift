@@ -86,6 +86,7 @@ struct XMLScanner {
             }
             let c = b[i]
             if c != 0x3C {  // text
+                if (depth > 0 || fragment) && skipPlainText() { continue }
                 try scanText()
                 continue
             }
@@ -281,6 +282,24 @@ struct XMLScanner {
     }
 
     // MARK: Text
+
+    /// Inside an element: skips plain text eight bytes at a time up to the next `<` and returns `true`; stops at the
+    /// first byte that needs a look (`&`, a control character, non-ASCII) or near the end and returns `false`, leaving
+    /// ``scanText()`` to go on from there.
+    @inline(__always)
+    private mutating func skipPlainText() -> Bool {
+        let p = b.baseAddress!
+        var j = i
+        while j &+ 8 <= end {
+            let k = Self.textStop(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: j, as: UInt64.self)))
+            j &+= k
+            if k == 8 { continue }
+            i = j
+            return p.load(fromByteOffset: j, as: UInt8.self) == 0x3C
+        }
+        i = j
+        return false
+    }
 
     private mutating func scanText() throws(XMLScanIssue) {
         let outside = depth == 0 && !fragment

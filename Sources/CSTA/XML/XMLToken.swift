@@ -105,4 +105,20 @@ extension XMLScanner {
         let notLetter = ~(atLeastA & ~pastZ & ~(w & high)) & high
         return notLetter.trailingZeroBitCount >> 3
     }
+
+    /// How many of the eight bytes of `w` (in memory order) come before the first `<`, `&`, control character
+    /// (below 0x20) or non-ASCII byte.
+    @inline(__always)
+    static func textStop(_ w: UInt64) -> Int {
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let seven = w & low7
+        let control = ~(seven &+ 0x6060_6060_6060_6060) & high  // byte (7 bits) < 0x20
+        let lt = w ^ 0x3C3C_3C3C_3C3C_3C3C
+        let isLT = ~(((lt & low7) &+ low7) | lt | low7)  // exact zero-byte test: no false positives
+        let amp = w ^ 0x2626_2626_2626_2626
+        let isAmp = ~(((amp & low7) &+ low7) | amp | low7)
+        let stop = (w & high) | control | isLT | isAmp
+        return stop.trailingZeroBitCount >> 3
+    }
 }
