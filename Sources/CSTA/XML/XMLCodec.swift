@@ -10,6 +10,9 @@ public enum XMLCodec {
     /// Decodes one XML document (a frame payload, without the 8-byte header).
     ///
     /// The invoke id lives in the frame header; `fields.invokeId` is left as it was.
+    ///
+    /// Like ``BERCodec/decode(_:into:)``, the document is decoded in place: pass a fresh value (`.empty`, any
+    /// `invokeId`). After a throw, `fields` holds whatever was read before the fault.
     /// - Throws: ``CSTADecodeError`` with the byte offset of the fault (`malformedXML`, `truncated`, `empty`, …).
     public static func decode(_ bytes: UnsafeRawBufferPointer, into fields: inout CSTAFields) throws(CSTADecodeError) {
         guard bytes.count > 0, bytes.baseAddress != nil else { throw CSTADecodeError(.empty, at: 0) }
@@ -18,22 +21,24 @@ public enum XMLCodec {
         guard let issue = scan(bytes, lenient: false, into: &fields) else { return }
         guard issue.isUnsupported else { throw issue.error }
         if let error = LibXML2Fallback.validate(bytes) { throw error }
+        fields = .empty  // the strict pass may have written some fields before it stopped
         guard let second = scan(bytes, lenient: true, into: &fields) else { return }
         throw second.isUnsupported ? CSTADecodeError(.malformedXML, at: issue.offset) : second.error
     }
 
-    /// Scanner + mapping, with the end-tag stack on the stack. `fields` is replaced only on success.
+    /// Scanner + mapping, with the end-tag stack on the stack. `fields` (fresh) is written in place.
     static func scan(_ bytes: UnsafeRawBufferPointer, lenient: Bool, into fields: inout CSTAFields) -> XMLScanIssue? {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * XMLLimits.maximumDepth) { stack in
-            var scanner = XMLScanner(bytes, stack: stack.baseAddress!, lenient: lenient)
-            var decoder = XMLMessageDecoder(bytes)
-            do throws(XMLScanIssue) {
-                try decoder.run(&scanner)
-            } catch {
-                return error
+        withUnsafeMutablePointer(to: &fields) { f in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * XMLLimits.maximumDepth) { stack in
+                var scanner = XMLScanner(bytes, stack: stack.baseAddress!, lenient: lenient)
+                var decoder = XMLMessageDecoder(bytes, into: f)
+                do throws(XMLScanIssue) {
+                    try decoder.run(&scanner)
+                } catch {
+                    return error
+                }
+                return nil
             }
-            fields = decoder.f
-            return nil
         }
     }
 
@@ -103,8 +108,7 @@ private struct XMLListReader {
             leafAttrs = (t.attrStart, t.attrEnd)
         case .end:
             let value = FieldSpan(start: leafStart, count: max(0, t.tagStart - leafStart), form: .xmlText)
-            let decoder = XMLMessageDecoder(bytes)
-            let ton = decoder.attribute("typeOfNumber", leafAttrs.0, leafAttrs.1)
+            let ton = XMLMessageDecoder.attribute("typeOfNumber", in: bytes, leafAttrs.0, leafAttrs.1)
             switch t.depth {
             case 1:
                 if kind == .xmlSnapshotCallData {

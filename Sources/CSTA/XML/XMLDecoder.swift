@@ -12,7 +12,10 @@ import Darwin
 /// and the unprefixed OSV/DMCC variants read alike. Values stay spans into the document.
 struct XMLMessageDecoder {
     let b: UnsafeRawBufferPointer
-    var f = CSTAFields()
+    /// The caller's fields value, written in place (no private copy: `CSTAFields` is ~750 bytes).
+    let f: UnsafeMutablePointer<CSTAFields>
+    /// The name table, loaded once per document (not once per start tag).
+    private let names = XMLNameTable.shared
 
     private enum Root { case none, event, service, error, other }
     private var root = Root.none
@@ -42,7 +45,10 @@ struct XMLMessageDecoder {
     private var privateStart = 0
     private var vendorDone = false
 
-    init(_ b: UnsafeRawBufferPointer) { self.b = b }
+    init(_ b: UnsafeRawBufferPointer, into f: UnsafeMutablePointer<CSTAFields>) {
+        self.b = b
+        self.f = f
+    }
 
     // MARK: Driving
 
@@ -53,8 +59,9 @@ struct XMLMessageDecoder {
             case .eof:
                 checkBody()
                 return
-            case .start: start(scanner.token)
-            case .end: endElement(scanner.token)
+            // The token is read in place: passed by value, its 80 bytes were copied for every tag.
+            case .start: start(&scanner)
+            case .end: endElement(depth: scanner.token.depth, tagStart: scanner.token.tagStart)
             case .cdata: if scanner.token.depth == leafDepth { cdata = (scanner.token.tagStart, scanner.token.contentStart) }
             }
         }
@@ -62,11 +69,11 @@ struct XMLMessageDecoder {
 
     /// Mandatory parts the envelope cannot do without: reported in `eventError`, the envelope stays valid.
     private mutating func checkBody() {
-        guard f.eventError == nil else { return }
-        if root == .event && !f.monitorCrossRefID.isPresent {
-            f.eventError = CSTADecodeError(.missingField, at: rootStart)
-        } else if root == .error && !f.errorCategory.isPresent {
-            f.eventError = CSTADecodeError(.missingField, at: rootStart)
+        guard f.pointee.eventError == nil else { return }
+        if root == .event && !f.pointee.monitorCrossRefID.isPresent {
+            f.pointee.eventError = CSTADecodeError(.missingField, at: rootStart)
+        } else if root == .error && !f.pointee.errorCategory.isPresent {
+            f.pointee.eventError = CSTADecodeError(.missingField, at: rootStart)
         }
     }
 
@@ -118,48 +125,49 @@ struct XMLMessageDecoder {
 
     // MARK: Start tags
 
-    private mutating func start(_ t: XMLToken) {
-        let d = t.depth
-        let x = XMLNameTable.shared.lookup(b, t.localStart, t.localCount, hash: t.localHash)
+    private mutating func start(_ scanner: inout XMLScanner) {
+        // Fields read one by one from the scanner (a copy of the whole token stalled on the scanner's fresh stores).
+        let d = scanner.token.depth
+        let x = names.lookup(b, scanner.token.localStart, scanner.token.localCount, hash: scanner.token.localHash)
         setID(d, x)
-        setAttrRegion(d, t.attrStart, t.attrEnd)
+        setAttrRegion(d, scanner.token.attrStart, scanner.token.attrEnd)
         leafDepth = d
-        leafStart = t.contentStart
-        leafAttrStart = t.attrStart
-        leafAttrEnd = t.attrEnd
-        leafLocalStart = t.localStart
-        leafLocalCount = t.localCount
+        leafStart = scanner.token.contentStart
+        leafAttrStart = scanner.token.attrStart
+        leafAttrEnd = scanner.token.attrEnd
+        leafLocalStart = scanner.token.localStart
+        leafLocalCount = scanner.token.localCount
         cdata = nil
-        if d == 1 { return startRoot(t, x) }
+        if d == 1 { return startRoot(scanner.token, x) }
         if d == 2 {
-            current2 = t.tagStart + 1
-            switch XN(rawValue: x) {
+            current2 = scanner.token.tagStart + 1
+            switch names.kind(x) {
             case .transferredConnections, .conferenceConnections, .connections:
-                listStart = t.contentStart
+                listStart = scanner.token.contentStart
                 listCount = 0
                 listKind = .xmlConnectionList
             default: break
             }
             if root == .error {  // CSTAErrorCode: the child's name is the category
-                f.errorCategory = EnumField(text: span(t.localStart, t.localStart + t.localCount, .xmlText))
+                f.pointee.errorCategory = EnumField(text: span(scanner.token.localStart, scanner.token.localStart + scanner.token.localCount, .xmlText))
             }
             return
         }
-        let p = XN(rawValue: id(d - 1)) ?? .unknown
-        let me = XN(rawValue: x) ?? .unknown
+        let p = names.kind(id(d - 1))
+        let me = names.kind(x)
         if d == 3 {
             if me == .connectionListItem && listKind == .xmlConnectionList { listCount += 1 }
             if me == .snapshotData && p == .crossRefIDorSnapshotData {
-                listStart = t.contentStart
+                listStart = scanner.token.contentStart
                 listCount = 0
                 listKind = rootID == XN.serviceBase + 75 ? .xmlSnapshotCallData : .xmlSnapshotDeviceData
             }
             if p == .errorCode || (root == .error && d == 3) {
                 // ECMA-354 NegResponse `errorCode/definedError`; CSTA `CSTAErrorCode/operation/<value/>`.
                 if p == .errorCode {
-                    f.errorCategory = EnumField(text: span(t.localStart, t.localStart + t.localCount, .xmlText))
-                } else if !f.errorValue.isPresent {
-                    f.errorValue = EnumField(text: span(t.localStart, t.localStart + t.localCount, .xmlText))
+                    f.pointee.errorCategory = EnumField(text: span(scanner.token.localStart, scanner.token.localStart + scanner.token.localCount, .xmlText))
+                } else if !f.pointee.errorValue.isPresent {
+                    f.pointee.errorValue = EnumField(text: span(scanner.token.localStart, scanner.token.localStart + scanner.token.localCount, .xmlText))
                 }
             }
             if me.isNullDevice { setDevice(parent: p, DeviceField(kind: nullKind(me), value: .absent)) }
@@ -170,13 +178,13 @@ struct XMLMessageDecoder {
                 listCount += 1
             }
             if me == .private && p == .privateData && id(2) == XN.extensions.rawValue {
-                privateStart = t.contentStart
+                privateStart = scanner.token.contentStart
             }
             return
         }
         if d == 5, !vendorDone, id(4) == XN.private.rawValue, id(3) == XN.privateData.rawValue {
             vendorDone = true
-            f.privateDataVendor = namespace(prefixStart: t.nameStart, prefixCount: t.prefixCount, own: t)
+            f.pointee.privateDataVendor = namespace(prefixStart: scanner.token.nameStart, prefixCount: scanner.token.prefixCount, own: scanner.token)
         }
     }
 
@@ -186,30 +194,30 @@ struct XMLMessageDecoder {
         let nameSpan = span(t.localStart, t.localStart + t.localCount, .xmlText)
         if x >= XN.eventBase {
             root = .event
-            f.pdu = .invoke
-            f.op = 21
+            f.pointee.pdu = .invoke
+            f.pointee.op = 21
             let cls = EventClass(rawValue: UInt8((x - XN.eventBase) >> 8)) ?? .vendorSpecific
             let type = EventType(cls, (x - XN.eventBase) & 0xFF)
-            f.event = type
+            f.pointee.event = type
             originated = cls == .callControl && type.tag == 13
             return
         }
         if x >= XN.serviceBase {
             root = .service
-            f.pdu = .invoke
-            f.op = Int32(x - XN.serviceBase)
-            f.serviceName = nameSpan
+            f.pointee.pdu = .invoke
+            f.pointee.op = Int32(x - XN.serviceBase)
+            f.pointee.serviceName = nameSpan
             return
         }
         if x == XN.CSTAErrorCode.rawValue {
             root = .error
-            f.pdu = .returnError
+            f.pointee.pdu = .returnError
             return
         }
         if x != 0 {
             root = .service
-            f.pdu = .invoke
-            f.serviceName = nameSpan
+            f.pointee.pdu = .invoke
+            f.pointee.serviceName = nameSpan
             return
         }
         // Not in the tables: a response, an unknown event, or a vendor element (kept by name).
@@ -217,30 +225,30 @@ struct XMLMessageDecoder {
         let n = t.localCount
         if endsWith("Event", s, n) {
             root = .event
-            f.pdu = .invoke
-            f.op = 21
-            f.eventName = nameSpan
+            f.pointee.pdu = .invoke
+            f.pointee.op = 21
+            f.pointee.eventName = nameSpan
             return
         }
         root = .service
         var stem = n
         if endsWith("PosResponse", s, n) {
             stem = n - 11
-            f.pdu = .returnResult
+            f.pointee.pdu = .returnResult
         } else if endsWith("NegResponse", s, n) {
             stem = n - 11
-            f.pdu = .returnError
+            f.pointee.pdu = .returnError
         } else if endsWith("Response", s, n) {
             stem = n - 8
-            f.pdu = .returnResult
+            f.pointee.pdu = .returnResult
         } else {
-            f.pdu = .invoke
+            f.pointee.pdu = .invoke
         }
-        f.serviceName = span(s, s + stem, .xmlText)
-        let base = XMLNameTable.shared.lookup(b, s, stem)
+        f.pointee.serviceName = span(s, s + stem, .xmlText)
+        let base = names.lookup(b, s, stem)
         rootID = base
         if base >= XN.serviceBase && base < XN.eventBase && stem != n {
-            f.op = Int32(base - XN.serviceBase)
+            f.pointee.op = Int32(base - XN.serviceBase)
         }
     }
 
@@ -262,103 +270,102 @@ struct XMLMessageDecoder {
 
     // MARK: End tags
 
-    private mutating func endElement(_ t: XMLToken) {
-        let d = t.depth
+    private mutating func endElement(depth d: Int, tagStart: Int) {
         if d == leafDepth {
             leafDepth = 0
             var s = leafStart
-            var e = t.tagStart
+            var e = tagStart
             if let (cs, ce) = cdata {
                 s = cs
                 e = ce
             }
             leaf(d, s, e)
         }
-        let x = XN(rawValue: id(d)) ?? .unknown
+        let x = names.kind(id(d))
         if d == 2, listKind == .xmlConnectionList,
             x == .transferredConnections || x == .conferenceConnections || x == .connections
         {
-            if !f.newCallIDs.isPresent {
-                f.newCallIDs = ListField(kind: .xmlConnectionList, content: span(listStart, t.tagStart, .xmlText),
+            if !f.pointee.newCallIDs.isPresent {
+                f.pointee.newCallIDs = ListField(kind: .xmlConnectionList, content: span(listStart, tagStart, .xmlText),
                     count: listCount)
             }
             listKind = .absent
         } else if d == 3, x == .snapshotData, listKind == .xmlSnapshotDeviceData || listKind == .xmlSnapshotCallData {
-            let l = ListField(kind: listKind, content: span(listStart, t.tagStart, .xmlText), count: listCount)
-            if listKind == .xmlSnapshotCallData { f.snapshotDevices = l } else { f.snapshotCallIDs = l }
+            let l = ListField(kind: listKind, content: span(listStart, tagStart, .xmlText), count: listCount)
+            if listKind == .xmlSnapshotCallData { f.pointee.snapshotDevices = l } else { f.pointee.snapshotCallIDs = l }
             listKind = .absent
-        } else if d == 4, x == .private, privateStart > 0, !f.privateDataRaw.isPresent {
-            f.privateDataRaw = span(privateStart, t.tagStart, .text)
+        } else if d == 4, x == .private, privateStart > 0, !f.pointee.privateDataRaw.isPresent {
+            f.pointee.privateDataRaw = span(privateStart, tagStart, .text)
         }
         setID(d, 0)
     }
 
     /// An element without child elements ended: its content `b[s..<e]` is a value.
     private mutating func leaf(_ d: Int, _ s: Int, _ e: Int) {
-        let x = XN(rawValue: id(d)) ?? .unknown
+        let x = names.kind(id(d))
         let text = span(s, e, .xmlText)
         // Anywhere: DMCC login, agent state.
         switch x {
-        case .userName: if !f.authenticationName.isPresent { f.authenticationName = text }; return
-        case .password: if !f.authenticationPassword.isPresent { f.authenticationPassword = text }; return
+        case .userName: if !f.pointee.authenticationName.isPresent { f.pointee.authenticationName = text }; return
+        case .password: if !f.pointee.authenticationPassword.isPresent { f.pointee.authenticationPassword = text }; return
         default: break
         }
-        if d >= 3, x == .agentState, !f.agentState.isPresent { f.agentState = EnumField(text: text); return }
+        if d >= 3, x == .agentState, !f.pointee.agentState.isPresent { f.pointee.agentState = EnumField(text: text); return }
         if d == 1 { return }
         if d == 2 {
             if root == .error {
-                f.errorValue = EnumField(text: text)
+                f.pointee.errorValue = EnumField(text: text)
                 return
             }
             leaf2(x, s, e, text)
             return
         }
-        let p = XN(rawValue: id(d - 1)) ?? .unknown
+        let p = names.kind(id(d - 1))
         if d == 3 {
             switch x {
             case .callID: setCallID(parent: p, span(s, e, .xmlCompact))
             case .deviceID:
-                if let slot = connSlot(p), slot == 0 { f.connDevice = device(text) }
+                if let slot = connSlot(p), slot == 0 { f.pointee.connDevice = device(text) }
             case .deviceIdentifier, .numberDialed, .deviceObject: setDevice(parent: p, device(text))
-            case .applicationID where p == .applicationInfo: f.applicationID = text
+            case .applicationID where p == .applicationInfo: f.pointee.applicationID = text
             case .protocolVersion where p == .requestedProtocolVersions:
-                if !f.protocolVersion.isPresent { f.protocolVersion = text }
+                if !f.pointee.protocolVersion.isPresent { f.pointee.protocolVersion = text }
             default:
                 if p == .errorCode {
-                    f.errorValue = EnumField(text: text)
+                    f.pointee.errorValue = EnumField(text: text)
                 } else if p == .sessionEndReason || p == .sessionTermReason {
-                    f.reason = EnumField(text: text)
+                    f.pointee.reason = EnumField(text: text)
                 } else if root == .error, e > s, !isBlank(s, e) {
-                    f.errorValue = EnumField(text: text)
+                    f.pointee.errorValue = EnumField(text: text)
                 }
             }
             return
         }
         if d == 4, x == .string, id(3) == XN.privateData.rawValue, id(2) == XN.extensions.rawValue,
-            !f.privateData.isPresent
+            !f.pointee.privateData.isPresent
         {
-            f.privateData = span(s, e, .xmlCompact)
+            f.pointee.privateData = span(s, e, .xmlCompact)
         }
     }
 
     private mutating func leaf2(_ x: XN, _ s: Int, _ e: Int, _ text: FieldSpan) {
         let compact = span(s, e, .xmlCompact)
         switch x {
-        case .monitorCrossRefID: f.monitorCrossRefID = compact
-        case .cause: f.cause = EnumField(text: text)
-        case .localConnectionInfo: f.localConnectionInfo = EnumField(text: text)
-        case .agentID: f.agentID = text
-        case .numberQueued: f.numberQueued = integer(s, e)
-        case .crossRefIdentifier: f.routeingCrossRefID = compact
-        case .systemStatus: f.systemStatus = EnumField(text: text)
-        case .sysStatRegisterID: f.sysStatRegisterID = text
-        case .reason, .errorValue: f.reason = EnumField(text: text)
-        case .agentState: f.agentState = EnumField(text: text)
-        case .requestedAgentState: f.requestedAgentState = EnumField(text: text)
-        case .sessionID: f.sessionID = text
-        case .protocolVersion, .actualProtocolVersion: f.protocolVersion = text
-        case .requestedSessionDuration, .actualSessionDuration, .sessionDuration: f.sessionDuration = integer(s, e)
-        case .applicationID: f.applicationID = text
+        case .monitorCrossRefID: f.pointee.monitorCrossRefID = compact
+        case .cause: f.pointee.cause = EnumField(text: text)
+        case .localConnectionInfo: f.pointee.localConnectionInfo = EnumField(text: text)
+        case .agentID: f.pointee.agentID = text
+        case .numberQueued: f.pointee.numberQueued = integer(s, e)
+        case .crossRefIdentifier: f.pointee.routeingCrossRefID = compact
+        case .systemStatus: f.pointee.systemStatus = EnumField(text: text)
+        case .sysStatRegisterID: f.pointee.sysStatRegisterID = text
+        case .reason, .errorValue: f.pointee.reason = EnumField(text: text)
+        case .agentState: f.pointee.agentState = EnumField(text: text)
+        case .requestedAgentState: f.pointee.requestedAgentState = EnumField(text: text)
+        case .sessionID: f.pointee.sessionID = text
+        case .protocolVersion, .actualProtocolVersion: f.pointee.protocolVersion = text
+        case .requestedSessionDuration, .actualSessionDuration, .sessionDuration: f.pointee.sessionDuration = integer(s, e)
+        case .applicationID: f.pointee.applicationID = text
         default:
             // A device written as text (`<callingDevice typeOfNumber="…">4711</callingDevice>`).
             if e > s || attribute("typeOfNumber", leafAttrStart, leafAttrEnd).isPresent {
@@ -387,7 +394,7 @@ struct XMLMessageDecoder {
 
     private mutating func setCallID(parent p: XN, _ v: FieldSpan) {
         guard let slot = connSlot(p) else { return }
-        if slot == 0 { f.callID = v } else if !f.secondaryCallID.isPresent { f.secondaryCallID = v }
+        if slot == 0 { f.pointee.callID = v } else if !f.pointee.secondaryCallID.isPresent { f.pointee.secondaryCallID = v }
     }
 
     /// Stores a device found in (or as) the depth-2 element `p`.
@@ -396,16 +403,16 @@ struct XMLMessageDecoder {
         case .alertingDevice, .answeringDevice, .releasingDevice, .holdingDevice, .retrievingDevice,
             .transferringDevice, .conferencingDevice, .divertingDevice, .failingDevice, .queue,
             .networkInterfaceUsed, .agentDevice, .initiatingDevice, .device, .snapshotObject, .extension:
-            f.device = v
+            f.pointee.device = v
         case .callingDevice:
-            if originated { f.device = v } else { f.calling = v }
-        case .calledDevice, .calledDirectoryNumber: f.called = v
-        case .lastRedirectionDevice: f.lastRedirection = v
-        case .transferredToDevice, .addedParty, .newDestination, .consultedDevice, .transferredTo: f.otherDevice = v
-        case .acdGroup, .group: f.acdGroup = v
-        case .monitorObject: f.monitorObject = v
-        case .currentRoute: f.currentRoute = v
-        case .routeSelected: f.routeSelected = v
+            if originated { f.pointee.device = v } else { f.pointee.calling = v }
+        case .calledDevice, .calledDirectoryNumber: f.pointee.called = v
+        case .lastRedirectionDevice: f.pointee.lastRedirection = v
+        case .transferredToDevice, .addedParty, .newDestination, .consultedDevice, .transferredTo: f.pointee.otherDevice = v
+        case .acdGroup, .group: f.pointee.acdGroup = v
+        case .monitorObject: f.pointee.monitorObject = v
+        case .currentRoute: f.pointee.currentRoute = v
+        case .routeSelected: f.pointee.routeSelected = v
         default: break
         }
     }
@@ -434,13 +441,13 @@ struct XMLMessageDecoder {
         }
         var v: Int64 = 0
         guard k < end else {
-            if f.eventError == nil { f.eventError = CSTADecodeError(.invalidInteger, at: s) }
+            if f.pointee.eventError == nil { f.pointee.eventError = CSTADecodeError(.invalidInteger, at: s) }
             return nil
         }
         while k < end {
             let c = b[k]
             guard c >= 0x30, c <= 0x39, v < Int64(Int32.max) + 1 else {
-                if f.eventError == nil { f.eventError = CSTADecodeError(.invalidInteger, at: k) }
+                if f.pointee.eventError == nil { f.pointee.eventError = CSTADecodeError(.invalidInteger, at: k) }
                 return nil
             }
             v = v * 10 + Int64(c - 0x30)
@@ -448,14 +455,19 @@ struct XMLMessageDecoder {
         }
         if negative { v = -v }
         guard v >= Int64(Int32.min), v <= Int64(Int32.max) else {
-            if f.eventError == nil { f.eventError = CSTADecodeError(.invalidInteger, at: s) }
+            if f.pointee.eventError == nil { f.pointee.eventError = CSTADecodeError(.invalidInteger, at: s) }
             return nil
         }
         return Int32(v)
     }
 
     /// The value of attribute `name` (local name, unprefixed) in the attribute region `s..<e`.
-    func attribute(_ name: StaticString, _ s: Int, _ e: Int) -> FieldSpan {
+    @inline(__always) func attribute(_ name: StaticString, _ s: Int, _ e: Int) -> FieldSpan {
+        Self.attribute(name, in: b, s, e)
+    }
+
+    /// The value of attribute `name` (local name, unprefixed) in the attribute region `s..<e` of `b`.
+    static func attribute(_ name: StaticString, in b: UnsafeRawBufferPointer, _ s: Int, _ e: Int) -> FieldSpan {
         var k = s
         let n = name.utf8CodeUnitCount
         while k < e {
@@ -472,7 +484,7 @@ struct XMLMessageDecoder {
             let valueEnd = k
             k += 1
             if nameEnd - nameStart == n && memcmp(b.baseAddress! + nameStart, name.utf8Start, n) == 0 {
-                return span(valueStart, valueEnd, .xmlText)
+                return FieldSpan(start: valueStart, count: max(0, valueEnd - valueStart), form: .xmlText)
             }
         }
         return .absent

@@ -6,72 +6,6 @@ import Musl
 import Darwin
 #endif
 
-/// One markup event of an XML document, as offsets into the scanned bytes.
-///
-/// The scanner reports start and end tags only: character data is never copied; the decoder takes a leaf element's
-/// text as the bytes between its start and end tag (entities are resolved later, at render time).
-struct XMLToken {
-    enum Kind: UInt8 {
-        case start, end, cdata, eof
-    }
-
-    /// Offset of the qualified name (`ns3:MonitorStart`).
-    var nameStart = 0
-    var nameCount = 0
-    /// Offset of the local part (after the prefix's colon), and its length.
-    var localStart = 0
-    var localCount = 0
-    /// The bytes between the name and `>` or `/>` (attributes and white space).
-    var attrStart = 0
-    var attrEnd = 0
-    /// Start tag: offset of `<`. End tag: offset where the element's content ends (the `<` of `</x>`).
-    var tagStart = 0
-    /// Start tag: offset after `>`. CDATA: the section's content range is `tagStart..<contentStart`.
-    var contentStart = 0
-    /// Element depth (root = 1).
-    var depth = 0
-    /// FNV-1a hash of the local name (for ``XMLNameTable``).
-    var localHash: UInt32 = 0
-    // The one-byte fields last: no padding holes for the copies to trip over.
-    var kind: Kind = .eof
-    /// Start tag: written as `<x/>` (the scanner reports the matching end next).
-    var selfClosing = false
-
-    @inline(__always) var prefixCount: Int { localStart == nameStart ? 0 : localStart - nameStart - 1 }
-}
-
-/// Why the fast scanner stopped: the document is not well formed, or it uses a construct the scanner leaves to libxml2.
-///
-/// One word (kind, error code, offset packed), so the typed-throws paths pass it in a register: an enum with a
-/// two-word payload went through memory on every call and cost a third of the scanner's time.
-struct XMLScanIssue: Error, Equatable {
-    private let raw: UInt64
-
-    private init(raw: UInt64) { self.raw = raw }
-
-    static func malformed(_ e: CSTADecodeError) -> XMLScanIssue {
-        XMLScanIssue(raw: UInt64(e.code.rawValue) << 48 | UInt64(truncatingIfNeeded: e.offset) & 0xFFFF_FFFF_FFFF)
-    }
-
-    static func unsupported(_ offset: Int) -> XMLScanIssue {
-        XMLScanIssue(raw: 1 << 63 | UInt64(truncatingIfNeeded: offset) & 0xFFFF_FFFF_FFFF)
-    }
-
-    var offset: Int { Int(raw & 0xFFFF_FFFF_FFFF) }
-    /// `true`: a construct for libxml2; `false`: not well formed.
-    var isUnsupported: Bool { raw >> 63 == 1 }
-    /// The decode error of a malformed document.
-    var error: CSTADecodeError {
-        CSTADecodeError(CSTADecodeError.Code(rawValue: UInt8(truncatingIfNeeded: raw >> 48)) ?? .malformedXML, at: offset)
-    }
-}
-
-/// Limits of the XML scanner.
-enum XMLLimits {
-    /// ECMA-323 messages nest about 8 deep; anything beyond this bound is refused.
-    static let maximumDepth = 48
-}
-
 /// An allocation-free pull scanner for the XML subset ECMA-323 messages use.
 ///
 /// Handles the XML declaration, processing instructions, comments, start/end/self-closing tags with prefixes and
@@ -130,9 +64,10 @@ struct XMLScanner {
 
     /// Reads the next start, end or CDATA token into ``token``; `.eof` after the root element closed.
     mutating func next() throws(XMLScanIssue) -> XMLToken.Kind {
-        token = XMLToken()
+        // Each branch writes a whole token (start tags build theirs in locals: one store instead of a reset + fill).
         if pendingEnd {
             pendingEnd = false
+            token = XMLToken()
             token.kind = .end
             token.tagStart = pendingEndOffset
             token.depth = depth
@@ -145,11 +80,13 @@ struct XMLScanner {
                 if depth > 0 || (!rootClosed && !fragment) {
                     throw fail(i == 0 ? .empty : .truncated, end)
                 }
+                token = XMLToken()
                 token.kind = .eof
                 return token.kind
             }
             let c = b[i]
             if c != 0x3C {  // text
+                if (depth > 0 || fragment) && skipPlainText() { continue }
                 try scanText()
                 continue
             }
@@ -170,6 +107,7 @@ struct XMLScanner {
                     let start = i + 9
                     guard let close = find("]]>", from: start) else { throw fail(.truncated, end) }
                     i = close + 3
+                    token = XMLToken()
                     token.kind = .cdata
                     token.tagStart = start
                     token.contentStart = close
@@ -195,19 +133,15 @@ struct XMLScanner {
 
     @inline(__always)
     private mutating func scanStartTag() throws(XMLScanIssue) -> XMLToken.Kind {
-        token = XMLToken()
-        token.kind = .start
-        token.tagStart = i
+        let tagStart = i
         if rootClosed && !fragment { throw fail(.trailingBytes, i) }
         guard depth < XMLLimits.maximumDepth else { throw fail(.nestingTooDeep, i) }
         i += 1
-        let (nameStart, localStart, hash) = try scanName()
-        token.localHash = hash
-        token.nameStart = nameStart
-        token.nameCount = i - nameStart
-        token.localStart = localStart
-        token.localCount = i - localStart
-        token.attrStart = i
+        let (nameStart, localStart) = try scanName()
+        let nameEnd = i
+        let hash = XMLNameTable.hash(b.baseAddress! + localStart, nameEnd - localStart)
+        let attrEnd: Int
+        var selfClosing = false
         // Attributes.
         while true {
             var hadSpace = false
@@ -218,15 +152,15 @@ struct XMLScanner {
             guard i < end else { throw fail(.truncated, end) }
             let c = b[i]
             if c == 0x3E {  // >
-                token.attrEnd = i
+                attrEnd = i
                 i += 1
                 break
             }
             if c == 0x2F {  // />
                 guard i + 1 < end else { throw fail(.truncated, end) }
                 guard b[i + 1] == 0x3E else { throw fail(.malformedXML, i) }
-                token.attrEnd = i
-                token.selfClosing = true
+                attrEnd = i
+                selfClosing = true
                 i += 2
                 break
             }
@@ -259,16 +193,18 @@ struct XMLScanner {
             }
             i += 1
         }
-        token.contentStart = i
         depth += 1
-        token.depth = depth
-        stack[2 * (depth - 1)] = UInt32(truncatingIfNeeded: token.nameStart)
-        stack[2 * (depth - 1) + 1] = UInt32(truncatingIfNeeded: token.nameCount)
-        if token.selfClosing {
+        token = XMLToken(
+            nameStart: nameStart, nameCount: nameEnd - nameStart, localStart: localStart,
+            localCount: nameEnd - localStart, attrStart: nameEnd, attrEnd: attrEnd, tagStart: tagStart,
+            contentStart: i, depth: depth, localHash: hash, kind: .start, selfClosing: selfClosing)
+        stack[2 * (depth - 1)] = UInt32(truncatingIfNeeded: nameStart)
+        stack[2 * (depth - 1) + 1] = UInt32(truncatingIfNeeded: nameEnd - nameStart)
+        if selfClosing {
             pendingEnd = true
-            pendingEndOffset = token.contentStart
+            pendingEndOffset = i
         }
-        return token.kind
+        return .start
     }
 
     @inline(__always)
@@ -298,58 +234,47 @@ struct XMLScanner {
         return token.kind
     }
 
-    /// Whether `n` bytes at `a` and `b` are equal (names are short: word compares beat a `memcmp` call).
+    /// A (qualified) name at `i`; returns its start and the start of its local part.
     @inline(__always)
-    static func equalBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
-        var k = 0
-        while k + 8 <= n {
-            if a.loadUnaligned(fromByteOffset: k, as: UInt64.self) != b.loadUnaligned(fromByteOffset: k, as: UInt64.self) {
-                return false
-            }
-            k &+= 8
-        }
-        while k < n {
-            if a.load(fromByteOffset: k, as: UInt8.self) != b.load(fromByteOffset: k, as: UInt8.self) { return false }
-            k &+= 1
-        }
-        return true
-    }
-
-    /// A (qualified) name at `i`; returns its start, the start of its local part and the local part's hash.
-    @inline(__always)
-    private mutating func scanName() throws(XMLScanIssue) -> (Int, Int, UInt32) {
+    private mutating func scanName() throws(XMLScanIssue) -> (Int, Int) {
         let start = i
         guard i < end else { throw fail(.truncated, end) }
         let first = Self.byteClass(b[i])
         guard first == 2 || first == 4 else { throw fail(.malformedXML, i) }
         var local = start
-        var h: UInt32 = 2_166_136_261
         var j = i
         let p = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
         while j < end {
-            let c = p[j]
-            switch Self.byteClass(c) {
-            case 1, 2:
-                h = (h ^ UInt32(c)) &* 16_777_619
+            if j &+ 8 <= end {  // eight ASCII letters at a time; the byte loop takes anything else
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self))
+                let run = Self.letterRun(w)
+                j &+= run
+                if run == 8 { continue }
+                // The byte that stopped the run, from the word already loaded: `>`, `/`, `=` or a space end the name.
+                let c = UInt8(truncatingIfNeeded: w >> UInt64(run &<< 3))
+                if c == 0x3E || c == 0x20 || c == 0x2F || c == 0x3D {
+                    i = j
+                    return (start, local)
+                }
+            }
+            let k = Self.byteClass(p[j])
+            if k &- 1 < 2 {  // name character or name start
                 j &+= 1
-            case 3:
+                continue
+            }
+            if k == 3 {
                 guard local == start, j + 1 < end, Self.byteClass(p[j + 1]) == 2 || Self.byteClass(p[j + 1]) == 4 else {
                     throw fail(.malformedXML, j)
                 }
                 local = j + 1
-                h = 2_166_136_261
                 j &+= 1
-            case 4:
+            } else if k == 4 {
                 i = j
                 try scanUTF8()
-                while j < i {
-                    h = (h ^ UInt32(p[j])) &* 16_777_619
-                    j &+= 1
-                }
-            default:
+                j = i
+            } else {
                 i = j
-                guard i < end else { throw fail(.truncated, end) }
-                return (start, local, h)
+                return (start, local)
             }
         }
         i = j
@@ -357,6 +282,24 @@ struct XMLScanner {
     }
 
     // MARK: Text
+
+    /// Inside an element: skips plain text eight bytes at a time up to the next `<` and returns `true`; stops at the
+    /// first byte that needs a look (`&`, a control character, non-ASCII) or near the end and returns `false`, leaving
+    /// ``scanText()`` to go on from there.
+    @inline(__always)
+    private mutating func skipPlainText() -> Bool {
+        let p = b.baseAddress!
+        var j = i
+        while j &+ 8 <= end {
+            let k = Self.textStop(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: j, as: UInt64.self)))
+            j &+= k
+            if k == 8 { continue }
+            i = j
+            return p.load(fromByteOffset: j, as: UInt8.self) == 0x3C
+        }
+        i = j
+        return false
+    }
 
     private mutating func scanText() throws(XMLScanIssue) {
         let outside = depth == 0 && !fragment
@@ -472,6 +415,17 @@ struct XMLScanner {
 
     private mutating func scanPI() throws(XMLScanIssue) {
         let at = i
+        // Fast path: the declaration almost every message starts with, spelt exactly so (the full check below
+        // accepts it too, with the same result).
+        if at == 0, !fragment, end >= 38, Self.equalBytes(b.baseAddress!, Self.commonDeclaration.utf8Start, 30) {
+            let v = b.baseAddress! + 30
+            if Self.equalBytes(v, Self.commonDeclarationTail.utf8Start, 8)
+                || Self.equalBytes(v, Self.commonDeclarationTailLower.utf8Start, 8)
+            {
+                i = 38
+                return
+            }
+        }
         i += 2
         let targetStart = i
         _ = try scanName()
@@ -592,6 +546,10 @@ struct XMLScanner {
     }
 
     // MARK: Byte helpers
+
+    static let commonDeclaration: StaticString = "<?xml version=\"1.0\" encoding=\""
+    static let commonDeclarationTail: StaticString = "UTF-8\"?>"
+    static let commonDeclarationTailLower: StaticString = "utf-8\"?>"
 
     @inline(__always) func hasPrefix(_ s: StaticString, at j: Int) -> Bool {
         let n = s.utf8CodeUnitCount
