@@ -10,6 +10,6 @@ struct CTIBridge: ParsableCommand {
             Decode a captured CSTA byte stream:   ctibridge decode trace.bin --framing auto
             Encode key-set JSON lines to BER:     ctibridge encode messages.jsonl --encoding ber --framing hipath
             """,
-        subcommands: [DecodeCommand.self, EncodeCommand.self]
+        subcommands: [DecodeCommand.self, EncodeCommand.self, SimulateCommand.self]
     )
 }
