@@ -5,9 +5,10 @@ import Logging
 import NIOCore
 import NIOPosix
 import Simulator
+import Synchronization
 
 /// `ctibridge simulate`: a CSTA switch on TCP with scenarios, load and faults (`../shared/docs/contracts.md` §4).
-struct SimulateCommand: AsyncParsableCommand {
+struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Run a simulated CSTA switch (BER or XML) with call scenarios, load and faults.",
@@ -82,23 +83,37 @@ struct SimulateCommand: AsyncParsableCommand {
         return (String(listen[..<colon]), port)
     }
 
-    func run() async throws {
-        let logger = Logger(label: "ctibridge.simulate")
+    /// The root command is synchronous, so this blocks the main thread until the switch has shut down.
+    func run() throws {
         let (host, port) = parseListen()!
         let configuration = SimulatorConfiguration(
             host: host, port: port, encoding: encoding, framing: framing, flavor: flavor.flatMap(SessionFlavor.init),
             numbering: SwitchNumbering(firstDevice: firstDevice, agentCount: agents),
             systemStatusInterval: systemStatusInterval > 0 ? .nanoseconds(Int64(systemStatusInterval * 1e9)) : nil,
             afterCallWork: scenario != "none", faults: fault.compactMap(FaultSchedule.init(parsing:)), seed: seed)
+        var load = LoadScenario.Kind(rawValue: scenario).map { LoadScenario(kind: $0, rate: rate, calls: calls, seed: seed) }
+        load?.timeScale = timeScale
         let sink = try truth.map { try TruthFile(path: $0) }
+        let failure = Mutex<(any Error)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task { [load] in
+            do {
+                try await Self.serve(configuration: configuration, load: load, sink: sink)
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    private static func serve(configuration: SimulatorConfiguration, load: LoadScenario?, sink: TruthFile?) async throws {
+        let logger = Logger(label: "ctibridge.simulate")
         let server = try await SimulatorServer.start(configuration: configuration, logger: logger) { record in
             sink?.append(record)
         }
-        if let kind = LoadScenario.Kind(rawValue: scenario) {
-            var load = LoadScenario(kind: kind, rate: rate, calls: calls, seed: seed)
-            load.timeScale = timeScale
-            try await server.startLoad(load)
-        }
+        if let load { try await server.startLoad(load) }
         await waitForTerminationSignal()
         logger.info("shutting down")
         try await server.shutdown()
@@ -131,8 +146,9 @@ func waitForTerminationSignal() async {
     signal(SIGINT, SIG_IGN)
     signal(SIGTERM, SIG_IGN)
     let (stream, continuation) = AsyncStream<Void>.makeStream()
+    let signalQueue = DispatchQueue(label: "ctibridge.simulate.signals")
     let sources = [SIGINT, SIGTERM].map { number in
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
         source.setEventHandler { continuation.yield() }
         source.resume()
         return source

@@ -56,6 +56,7 @@ final class LoadGenerator {
     let scenario: LoadScenario
     private var random: SeededGenerator
     private var timers: [LoopTimer] = []
+    private var arrivals: LoopTimer?
     private var started = 0
     private var running = false
     private var scripted: Set<String> = []
@@ -78,9 +79,9 @@ final class LoadGenerator {
         core.eventListeners.append { [weak self] event in self?.react(to: event) }
         core.routeRequestListeners.append { [weak self] request in self?.routeLater(request) }
         if scenario.rate > 0 {
-            timers.append(LoopTimer.repeating(on: core.eventLoop, every: .nanoseconds(Int64(1e9 / scenario.rate))) { [weak self] in
+            arrivals = LoopTimer.repeating(on: core.eventLoop, every: .nanoseconds(Int64(1e9 / scenario.rate))) { [weak self] in
                 self?.placeCall()
-            })
+            }
         }
         let breakEvery = scenario.agentBreakEverySeconds * scenario.timeScale
         if breakEvery > 0 {
@@ -92,6 +93,7 @@ final class LoadGenerator {
 
     func stop() {
         running = false
+        arrivals?.cancel()
         for timer in timers { timer.cancel() }
         timers = []
     }
@@ -101,7 +103,7 @@ final class LoadGenerator {
     private func placeCall() {
         guard running else { return }
         if scenario.calls > 0 && started >= scenario.calls {
-            stop()
+            arrivals?.cancel()  // the calls already started play on to their end
             return
         }
         started += 1

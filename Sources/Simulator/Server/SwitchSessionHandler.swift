@@ -19,6 +19,8 @@ final class SwitchSessionHandler: ChannelInboundHandler {
     private var nextInvokeId: Int64 = 0
     private var random: SeededGenerator
     private var timers: [LoopTimer] = []
+    /// While a request is being answered, the events it raises wait here so they follow the answer on the wire.
+    private var heldBackEvents: [(record: CSTARecord, headerInvokeId: Int64)]?
 
     init(core: SwitchCore, logger: Logger) {
         self.core = core
@@ -130,6 +132,7 @@ final class SwitchSessionHandler: ChannelInboundHandler {
             return
         }
         let answer: CSTARecord?
+        heldBackEvents = []
         if let share = rejectShare, Double.random(in: 0..<1, using: &random) < share, service != "SystemStatus" {
             answer = SwitchError.serviceBusy("fault injection").record(invokeId: invokeId, encoding: configuration.encoding)
         } else {
@@ -142,11 +145,16 @@ final class SwitchSessionHandler: ChannelInboundHandler {
             isAssociated = true
             startSupervision()
         }
-        guard let answer else { return }
+        let events = heldBackEvents ?? []
+        heldBackEvents = nil
+        let reply = { [self] in
+            if let answer { send(answer, headerInvokeId: invokeId) }
+            for event in events { send(event.record, headerInvokeId: event.headerInvokeId) }
+        }
         if let delay = slowDelay, let loop = context?.eventLoop {
-            loop.assumeIsolated().scheduleTask(in: delay) { self.send(answer, headerInvokeId: invokeId) }
+            loop.assumeIsolated().scheduleTask(in: delay) { reply() }
         } else {
-            send(answer, headerInvokeId: invokeId)
+            reply()
         }
         if service == "StopApplicationSession" { context?.close(promise: nil) }
     }
@@ -162,7 +170,12 @@ final class SwitchSessionHandler: ChannelInboundHandler {
     func sendEvent(_ event: SwitchEvent, crossRef: String, observer: String) {
         let xml = configuration.encoding == .xml
         let id = xml ? 9999 : invokeId()
-        send(event.record(monitorCrossRefID: crossRef, observer: observer, invokeId: id), headerInvokeId: 9999)
+        let record = event.record(monitorCrossRefID: crossRef, observer: observer, invokeId: id)
+        if heldBackEvents != nil {
+            heldBackEvents?.append((record, 9999))
+        } else {
+            send(record, headerInvokeId: 9999)
+        }
     }
 
     func sendRouteRequest(_ request: RouteRequestNotice) {
