@@ -113,6 +113,7 @@ public struct SwitchModel: Sendable {
             interactions[before.interactionID]?.abandoned = true
         }
         if calls[callID]!.connections.count <= 1 { endCall(callID, cause: "normalClearing", now: now) }
+        afterLeaving(device, now: now)
     }
 
     /// ClearCall: every party leaves.
