@@ -143,13 +143,33 @@ import Testing
     }
 
     @Test func dropFaultClosesTheLink() async throws {
-        let server = try await start(SimulatorConfiguration(encoding: .ber, framing: .hipath, faults: [.drop(every: .milliseconds(300))]))
+        let server = try await start(SimulatorConfiguration(encoding: .ber, framing: .hipath, faults: [.drop(every: .milliseconds(500))]))
         let started = ContinuousClock.now
         try await LoopbackClient.connect(to: server).talk { c in
-            try await associate(&c)
-            while try await c.next() != nil {}
+            try await c.send(["pdu": .string("aarq"), "applicationContext": .string("1.3.12.0.218")])
+            var pdus: [String] = []
+            while let record = try await c.next() { pdus.append(record.string("pdu") ?? "?") }
+            #expect(pdus.first == "aare")
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(5))
+        try await server.shutdown()
+    }
+
+    @Test func halfOpenFaultStopsAnsweringWithoutClosing() async throws {
+        let server = try await start(SimulatorConfiguration(encoding: .ber, framing: .hipath, faults: [.halfOpen(every: .milliseconds(200))]))
+        let started = ContinuousClock.now
+        try await LoopbackClient.connect(to: server, deadline: .milliseconds(1200)).talk { c in
+            try await c.send(["pdu": .string("aarq"), "applicationContext": .string("1.3.12.0.218")])
+            _ = try await c.next { $0.string("pdu") == "aare" }
+            try await Task.sleep(for: .milliseconds(400))
+            try await c.send(["pdu": .string("invoke"), "op": .int(71), "monitorObject": .string("4001")], invokeId: 2)
+            var answers = 0
+            while let record = try await c.next() { if record.string("pdu") == "returnResult" { answers += 1 } }
+            #expect(answers == 0)
+        }
+        // Only the client's own deadline ended the link: the switch neither answered nor closed.
+        #expect(ContinuousClock.now - started >= .milliseconds(1150))
         try await server.shutdown()
     }
 
