@@ -7,6 +7,9 @@ import Testing
 
 /// A minimal CSTA application for the tests: connects over loopback, writes records, reads records. Every wait is
 /// bounded: the channel is closed after `deadline`, which ends any read.
+/// The tests' own loops, so other suites' work on the shared singleton cannot delay the switch's timers.
+let simulatorTestGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
 struct LoopbackClient {
     let encoding: CSTAEncoding
     let framing: CSTAFraming
@@ -16,7 +19,7 @@ struct LoopbackClient {
         to server: SimulatorServer, deadline: TimeAmount = .seconds(10)
     ) async throws -> LoopbackClient {
         let configuration = server.configuration
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: simulatorTestGroup)
             .connect(to: server.localAddress) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let decoder = CSTAFrameDecoder(framing: configuration.framing, encoding: configuration.encoding)
