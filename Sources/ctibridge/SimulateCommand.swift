@@ -61,9 +61,6 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Multiply every scenario duration by this factor.")
     var timeScale: Double = 1
 
-    @Flag(help: "Log phone numbers unmasked.")
-    var unmaskNumbers = false
-
     func validate() throws {
         guard parseListen() != nil else { throw ValidationError("--listen must be HOST:PORT") }
         guard agents >= 0, agents < 100_000 else { throw ValidationError("--agents must be 0…99999") }
