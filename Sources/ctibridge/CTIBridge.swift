@@ -9,7 +9,9 @@ struct CTIBridge: ParsableCommand {
         discussion: """
             Decode a captured CSTA byte stream:   ctibridge decode trace.bin --framing auto
             Encode key-set JSON lines to BER:     ctibridge encode messages.jsonl --encoding ber --framing hipath
+            Run a switch simulator:               ctibridge simulate --listen 127.0.0.1:4711 --encoding ber --agents 10
+            Watch a switch's CTI link:            ctibridge tail --switch 127.0.0.1:4711 --encoding ber --monitor 4001-4010
             """,
-        subcommands: [DecodeCommand.self, EncodeCommand.self, TailCommand.self]
+        subcommands: [DecodeCommand.self, EncodeCommand.self, SimulateCommand.self, TailCommand.self]
     )
 }

@@ -1,0 +1,118 @@
+import CSTA
+import Foundation
+import Logging
+import NIOCore
+
+/// The switch as the connections see it: the model, the links and their monitors. Bound to the simulator's one
+/// event loop; every change to the model goes through ``perform(_:)`` so its events reach the monitors.
+final class SwitchCore {
+    struct Monitor {
+        var session: Int
+        var device: String
+    }
+
+    let configuration: SimulatorConfiguration
+    let logger: Logger
+    let eventLoop: any EventLoop
+    var loadGenerator: LoadGenerator?
+    var model: SwitchModel
+    private(set) var sessions: [Int: SwitchSessionHandler] = [:]
+    private(set) var monitors: [String: Monitor] = [:]
+    private var nextSessionID = 1
+    private var nextCrossRef = 1
+    /// Receives every finished call's truth record.
+    var truthSink: ((CallTruthRecord) -> Void)?
+    /// Receives every event the model raises (the load generator reacts to them).
+    var eventListeners: [(SwitchEvent) -> Void] = []
+    var routeRequestListeners: [(RouteRequestNotice) -> Void] = []
+    var now: () -> Date = { Date() }
+
+    init(configuration: SimulatorConfiguration, logger: Logger, eventLoop: any EventLoop) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.logger = logger
+        self.model = SwitchModel(
+            numbering: configuration.numbering, afterCallWork: configuration.afterCallWork,
+            agentsReady: configuration.agentsReady, now: Date())
+    }
+
+    func stopLoad() {
+        loadGenerator?.stop()
+        loadGenerator = nil
+    }
+
+    // MARK: Sessions and monitors
+
+    func register(_ session: SwitchSessionHandler) -> Int {
+        let id = nextSessionID
+        nextSessionID += 1
+        sessions[id] = session
+        return id
+    }
+
+    func unregister(_ id: Int) {
+        sessions[id] = nil
+        monitors = monitors.filter { $0.value.session != id }
+    }
+
+    /// MonitorStart: a new cross-reference id for `device` on `session`.
+    func startMonitor(device: String, session: Int) throws(SwitchError) -> String {
+        guard model.isInternal(device) else { throw .invalidDeviceID("\(device) is not on this switch") }
+        let canonical = model.kind(of: device) == .acdGroup ? configuration.numbering.acdGroup : device
+        let crossRef = SwitchModel.hexID(nextCrossRef, digits: 8)
+        nextCrossRef += 1
+        monitors[crossRef] = Monitor(session: session, device: canonical)
+        return crossRef
+    }
+
+    func stopMonitor(crossRef: String, session: Int) throws(SwitchError) {
+        guard let monitor = monitors[crossRef], monitor.session == session else {
+            throw .invalidCrossRefID("no monitor \(crossRef) on this link")
+        }
+        monitors[crossRef] = nil
+    }
+
+    func monitorCount(session: Int) -> Int { monitors.values.filter { $0.session == session }.count }
+
+    // MARK: Changing the switch
+
+    /// Runs one model operation at the current time and delivers what it produced.
+    @discardableResult
+    func perform<T>(_ operation: (inout SwitchModel, Date) throws(SwitchError) -> T) throws(SwitchError) -> T {
+        let result: T
+        do {
+            result = try operation(&model, now())
+        } catch {
+            _ = model.takeEffects()
+            throw error
+        }
+        deliver(model.takeEffects())
+        return result
+    }
+
+    private func deliver(_ effects: SwitchModel.Effects) {
+        for event in effects.events {
+            for (crossRef, monitor) in monitors.sorted(by: { $0.key < $1.key }) where event.observers[monitor.device] != nil {
+                sessions[monitor.session]?.sendEvent(event, crossRef: crossRef, observer: monitor.device)
+            }
+        }
+        for request in effects.routeRequests {
+            logger.info("route request", metadata: ["routeingCrossRefID": "\(request.routeingCrossRefID)", "callID": "\(request.callID)"])
+            for session in sessions.values where session.isAssociated { session.sendRouteRequest(request) }
+        }
+        for record in effects.finishedCalls {
+            logger.info(
+                "call finished",
+                metadata: [
+                    "interactionID": "\(record.interactionID)", "outcome": "\(record.outcome)",
+                    "calling": "\(NumberMask.mask(record.calling))",
+                ])
+            truthSink?(record)
+        }
+        for event in effects.events { for listener in eventListeners { listener(event) } }
+        for request in effects.routeRequests { for listener in routeRequestListeners { listener(request) } }
+    }
+}
+
+@available(*, unavailable)
+extension SwitchCore: Sendable {}

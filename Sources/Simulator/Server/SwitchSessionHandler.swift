@@ -1,0 +1,288 @@
+import CSTA
+import Logging
+import NIOCore
+
+/// One application's link to the switch: association or application session, SystemStatus supervision, requests
+/// answered through the ``SwitchCore``, events for the link's monitors, and the faults the configuration asks for.
+final class SwitchSessionHandler: ChannelInboundHandler {
+    typealias InboundIn = CSTAFrame
+    typealias OutboundOut = ByteBuffer
+
+    let core: SwitchCore
+    var configuration: SimulatorConfiguration { core.configuration }
+    var logger: Logger
+    private(set) var sessionID = 0
+    private(set) var isAssociated = false
+    private var context: ChannelHandlerContext?
+    private var halfOpen = false
+    private var unansweredSystemStatus = 0
+    private var nextInvokeId: Int64 = 0
+    private var random: SeededGenerator
+    private var timers: [LoopTimer] = []
+    /// While a request is being answered, the events it raises wait here so they follow the answer on the wire.
+    private var heldBackEvents: [(record: CSTARecord, headerInvokeId: Int64)]?
+
+    init(core: SwitchCore, logger: Logger) {
+        self.core = core
+        self.logger = logger
+        self.random = SeededGenerator(seed: core.configuration.seed)
+    }
+
+    // MARK: Lifecycle
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        sessionID = core.register(self)
+        random = SeededGenerator(seed: configuration.seed &+ UInt64(sessionID))
+        logger[metadataKey: "link"] = "\(sessionID)"
+        logger.info("application connected", metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+        scheduleFaults(context)
+        if configuration.flavor == .osv { sendSystemStatus() }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        logger.info("application disconnected")
+        stop()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { stop() }
+
+    /// Closes the link (server shutdown).
+    func close() { context?.close(promise: nil) }
+
+    private func stop() {
+        for timer in timers { timer.cancel() }
+        timers = []
+        if sessionID != 0 { core.unregister(sessionID) }
+        self.context = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("link error, closing", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Receiving
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !halfOpen else { return }
+        let frame = unwrapInboundIn(data)
+        let message: CSTAMessage
+        do {
+            message = try frame.decode()
+        } catch {
+            logger.warning("undecodable frame ignored", metadata: ["error": "\(error)"])
+            return
+        }
+        let record = message.record()
+        let invokeId = record.int("invokeId") ?? frame.headerInvokeId ?? 0
+        switch record.string("pdu") {
+        case "aarq": associate(record)
+        case "invoke": received(request: record, invokeId: invokeId)
+        case "returnResult": receivedResult(record)
+        case "returnError", "reject":
+            logger.notice("application refused a switch request", metadata: ["record": "\(record.values)"])
+        case "abrt", "rlrq":
+            if record.string("pdu") == "rlrq" { send(CSTARecord(["pdu": .string("rlre")]), headerInvokeId: 9999) }
+            logger.info("application released the association")
+            context.close(promise: nil)
+        default:
+            logger.notice("unexpected message ignored", metadata: ["pdu": "\(record.string("pdu") ?? "?")"])
+        }
+    }
+
+    /// HiPath ACSE: accept the CSTA application context, refuse any other.
+    private func associate(_ aarq: CSTARecord) {
+        let context = aarq.string("applicationContext") ?? ""
+        let accepted = context == "1.3.12.0.218"
+        send(
+            CSTARecord([
+                "pdu": .string("aare"), "applicationContext": .string("1.3.12.0.218"),
+                "result": .string(accepted ? "accepted" : "rejectedPermanent"), "cstaVersions": .strings(["versionFive"]),
+            ]), headerInvokeId: 9999)
+        guard accepted else {
+            logger.warning("association rejected", metadata: ["applicationContext": "\(context)"])
+            self.context?.close(promise: nil)
+            return
+        }
+        logger.info("association accepted")
+        isAssociated = true
+        sendSystemStatus()
+        startSupervision()
+    }
+
+    private func receivedResult(_ record: CSTARecord) {
+        let service = record.string("service") ?? record.int("op").flatMap { CSTANames.serviceName(forOperation: Int32($0)) }
+        guard service == "SystemStatus" else { return }
+        unansweredSystemStatus = 0
+        if configuration.flavor == .osv, !isAssociated {
+            isAssociated = true
+            startSupervision()
+        }
+    }
+
+    private func received(request: CSTARecord, invokeId: Int64) {
+        let service = SwitchRequests.service(of: request)
+        if !isAssociated && !SwitchRequests.allowedBeforeAssociation(service, flavor: configuration.flavor) {
+            logger.notice("request before association refused", metadata: ["service": "\(service)"])
+            send(SwitchError.notAssociated("no association").record(invokeId: invokeId, encoding: configuration.encoding),
+                headerInvokeId: invokeId)
+            return
+        }
+        let answer: CSTARecord?
+        heldBackEvents = []
+        if let share = rejectShare, Double.random(in: 0..<1, using: &random) < share, service != "SystemStatus" {
+            answer = SwitchError.serviceBusy("fault injection").record(invokeId: invokeId, encoding: configuration.encoding)
+        } else {
+            answer = SwitchRequests.answer(request, service: service, invokeId: invokeId, session: self)
+        }
+        if service == "StartApplicationSession", answer?.string("pdu") == "returnResult" {
+            isAssociated = true
+        }
+        if service == "SystemRegister", configuration.flavor == .osv, !isAssociated {
+            isAssociated = true
+            startSupervision()
+        }
+        let events = heldBackEvents ?? []
+        heldBackEvents = nil
+        let reply = { [self] in
+            if let answer { send(answer, headerInvokeId: invokeId) }
+            for event in events { send(event.record, headerInvokeId: event.headerInvokeId) }
+        }
+        if let delay = slowDelay, let loop = context?.eventLoop {
+            loop.assumeIsolated().scheduleTask(in: delay) { reply() }
+        } else {
+            reply()
+        }
+        if service == "StopApplicationSession" { context?.close(promise: nil) }
+    }
+
+    // MARK: Sending
+
+    /// An invoke id for a switch-initiated request or event (BER 1…32767; XML requests 1…9998).
+    private func invokeId() -> Int64 {
+        nextInvokeId = nextInvokeId % (configuration.encoding == .ber ? 32767 : 9998) + 1
+        return nextInvokeId
+    }
+
+    func sendEvent(_ event: SwitchEvent, crossRef: String, observer: String) {
+        let xml = configuration.encoding == .xml
+        let id = xml ? 9999 : invokeId()
+        let record = event.record(monitorCrossRefID: crossRef, observer: observer, invokeId: id)
+        if heldBackEvents != nil {
+            heldBackEvents?.append((record, 9999))
+        } else {
+            send(record, headerInvokeId: 9999)
+        }
+    }
+
+    func sendRouteRequest(_ request: RouteRequestNotice) {
+        let id = invokeId()
+        send(
+            CSTARecord([
+                "pdu": .string("invoke"), "invokeId": .int(id), "op": .int(31), "service": .string("RouteRequest"),
+                "routeingCrossRefID": .string(request.routeingCrossRefID), "currentRoute": .string(request.routePoint),
+                "calling": .string(request.calling), "device": .string(request.routePoint), "callID": .string(request.callID),
+            ]), headerInvokeId: id)
+    }
+
+    private func sendSystemStatus() {
+        let id = invokeId()
+        unansweredSystemStatus += 1
+        send(
+            CSTARecord([
+                "pdu": .string("invoke"), "invokeId": .int(id), "op": .int(211), "service": .string("SystemStatus"),
+                "systemStatus": .string("normal"),
+            ]), headerInvokeId: id)
+    }
+
+    private func startSupervision() {
+        guard let context, let interval = configuration.systemStatusInterval else { return }
+        timers.append(
+            LoopTimer.repeating(on: context.eventLoop, every: interval) { [self] in
+                if unansweredSystemStatus >= configuration.systemStatusMissesAllowed {
+                    logger.warning("SystemStatus unanswered, closing the link", metadata: ["missed": "\(unansweredSystemStatus)"])
+                    self.context?.close(promise: nil)
+                    return
+                }
+                sendSystemStatus()
+            })
+    }
+
+    /// Encodes, frames and writes one message (in pieces when the split fault is on).
+    func send(_ record: CSTARecord, headerInvokeId: Int64) {
+        guard let context, !halfOpen else { return }
+        var bytes: [UInt8] = []
+        do {
+            let payload = configuration.encoding == .ber ? try BERCodec.encode(record) : try XMLCodec.encode(record)
+            let headerId = Int((0...9999).contains(headerInvokeId) ? headerInvokeId : 9999)
+            try CSTAFrameWriter.write(payload, framing: configuration.framing, invokeId: headerId, to: &bytes)
+        } catch {
+            logger.error("cannot encode an outgoing message", metadata: ["error": "\(error)", "record": "\(record.values)"])
+            return
+        }
+        write(bytes, context: context)
+    }
+
+    private func write(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        let piece = splitBytes ?? bytes.count
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + piece)
+            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes[start..<end])), promise: nil)
+            if splitBytes != nil { context.flush() }
+            start = end
+        }
+        context.flush()
+    }
+
+    // MARK: Faults
+
+    private var rejectShare: Double? {
+        configuration.faults.lazy.compactMap { if case .reject(let p) = $0 { p } else { nil } }.first
+    }
+    private var slowDelay: TimeAmount? {
+        configuration.faults.lazy.compactMap { if case .slow(let t) = $0 { t } else { nil } }.first
+    }
+    private var splitBytes: Int? {
+        configuration.faults.lazy.compactMap { if case .split(let n) = $0 { n } else { nil } }.first
+    }
+
+    private func scheduleFaults(_ context: ChannelHandlerContext) {
+        for fault in configuration.faults {
+            switch fault {
+            case .drop(let every):
+                timers.append(
+                    LoopTimer.repeating(on: context.eventLoop, every: every) { [self] in
+                        logger.notice("fault: dropping the link")
+                        self.context?.close(promise: nil)
+                    })
+            case .halfOpen(let every):
+                timers.append(
+                    LoopTimer.repeating(on: context.eventLoop, every: every) { [self] in
+                        guard let context = self.context, !halfOpen else { return }
+                        logger.notice("fault: going half-open (no reads, no writes, no FIN)")
+                        halfOpen = true
+                        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                        for timer in timers { timer.cancel() }
+                    })
+            case .garbage(let every):
+                timers.append(
+                    LoopTimer.repeating(on: context.eventLoop, every: every) { [self] in
+                        guard let context = self.context, !halfOpen else { return }
+                        logger.notice("fault: sending garbage")
+                        var junk: [UInt8] = [0xFF, 0xFE]
+                        for _ in 0..<14 { junk.append(UInt8.random(in: 0x80...0xFF, using: &random)) }
+                        write(junk, context: context)
+                    })
+            case .split, .slow, .reject:
+                break
+            }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension SwitchSessionHandler: Sendable {}
