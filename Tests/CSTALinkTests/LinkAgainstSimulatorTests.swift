@@ -26,6 +26,7 @@ import Testing
         LinkVariant.hipath.with([.split(bytes: 1)], "split:1"), LinkVariant.osv.with([.split(bytes: 1)], "split:1"),
         LinkVariant.hipath.with([.garbage(every: .milliseconds(100))], "garbage:100ms"),
         LinkVariant.osv.with([.garbage(every: .milliseconds(100))], "garbage:100ms"),
+        LinkVariant.berU16.with([.garbage(every: .milliseconds(100))], "garbage:100ms"),
     ])
     func inboundCallsFromTheLoadGeneratorArriveInOrder(_ variant: LinkVariant) async throws {
         let finished = Mutex<[CallTruthRecord]>([])
@@ -344,24 +345,6 @@ import Testing
         #expect(
             recovery <= Self.heartbeat * 2 + Self.backoffMaximum + Self.slack,
             "link-up \(recovery) after the switch went half-open")
-        try await checkRecovered(h, downIndex: down.index, before: before, up: up.entry.event.stateChange)
-        await h.shutdown()
-    }
-
-    /// `garbage` on u16 framing: the two-byte length has no marker to resynchronise on, so junk reads as the header
-    /// of a long frame that swallows what follows (hipath and ecma323 skip it, see the load test). The link does not
-    /// crash: it sees silence, declares the link dead within twice the heartbeat and recovers everything.
-    @Test func garbageOnU16FramingIsRecoveredAsADeadLink() async throws {
-        let variant = LinkVariant.berU16.with([.garbage(every: .milliseconds(1500))], "garbage:1.5s")
-        let h = try await SimulatorLink.start(variant, monitors: Self.monitored, agentsReady: true,
-            systemStatusInterval: .milliseconds(300), systemStatusMissesAllowed: 4, configure: Self.faultConfig)
-        let before = await h.crossReferences(Self.monitored)
-        let down = try #require(await h.log.first(within: .seconds(4)) { $0.linkState == .down })
-        #expect(down.entry.event.stateChange?.reason.hasPrefix("dead link") == true, "\(down.entry.event.stateChange?.reason ?? "")")
-        let junk = try #require(h.simulatorLogs.lines(startingWith: "fault: sending garbage").first?.at)
-        #expect(down.entry.at - junk <= Self.heartbeat * 2 + Self.slack, "dead link seen \(down.entry.at - junk) after the garbage")
-        let up = try #require(await h.log.first(from: down.index, within: .seconds(3)) { $0.linkState == .up })
-        #expect(up.entry.at - junk <= Self.heartbeat * 2 + Self.backoffMaximum + Self.slack)
         try await checkRecovered(h, downIndex: down.index, before: before, up: up.entry.event.stateChange)
         await h.shutdown()
     }

@@ -160,3 +160,16 @@ import Testing
         #expect(sniff([0x99, 0x99]) == nil)
     }
 }
+
+extension FramingTests {
+    /// u16 has no marker byte: garbage reads as a length. The payload must start like an APDU, or the splitter
+    /// resynchronises instead of waiting for (and swallowing) tens of kilobytes of following frames.
+    @Test func u16GarbageDoesNotSwallowTheFramesBehindIt() throws {
+        let good = try Self.framed(Self.apdus, .u16)
+        let garbage: [UInt8] = [0xFF, 0xFE, 0x13, 0x37, 0x42]
+        let stream = garbage + good
+        let frames = try Self.split(stream, .u16, chunk: 7)
+        #expect(frames.filter { $0.error == nil }.map { Array($0.payload.readableBytesView) } == Self.apdus)
+        #expect(frames.first?.error?.code == .invalidFrameHeader)
+    }
+}

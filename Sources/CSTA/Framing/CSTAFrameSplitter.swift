@@ -125,6 +125,11 @@ public struct CSTAFrameSplitter: Sendable {
         guard declared <= maximumPayloadLength else { return resync(b, atEnd: atEnd, reason: .frameTooLarge) }
         let available = b.count - h
         let payload = UnsafeRawBufferPointer(rebasing: b[h...])
+        // A BER payload starts with an ACSE or ROSE APDU tag. Without this check a u16 "header" made of garbage (it
+        // has no marker byte) would swallow the frames behind it while waiting for its length.
+        if encoding != .xml, available > 0, !BERShape.isAPDUStart(payload[0]) {
+            return resync(b, atEnd: atEnd, reason: .invalidFrameHeader)
+        }
 
         if encoding == .xml {
             // A NUL cannot be part of XML: the next frame's header started there.
