@@ -63,6 +63,8 @@ public actor CSTALinkClient {
     var switchStatusSeen = false
     var lastInbound: ContinuousClock.Instant
     var lastKeepAlive: ContinuousClock.Instant
+    /// A keep-alive was sent by the supervisor (not just the connection's start): its silence counts.
+    var keepAliveOutstanding = false
     var upWaiters: [CheckedContinuation<Void, Never>] = []
     var runTask: Task<Void, Never>?
     var stopped = false
@@ -220,6 +222,7 @@ public actor CSTALinkClient {
             switchStatusSeen = false
             lastInbound = clock.now
             lastKeepAlive = clock.now
+            keepAliveOutstanding = false
             logger.info("connected", metadata: ["peer": "\(channel.channel.remoteAddress.map { "\($0)" } ?? "?")"])
             let reason = await withTaskGroup(of: String.self) { tasks in
                 tasks.addTask {
@@ -314,6 +317,10 @@ public actor CSTALinkClient {
             if now - lastInbound >= dead {
                 return "dead link: no traffic for \(now - lastInbound)"
             }
+            // A keep-alive went out and nothing at all came back since: a half-open link answers nothing.
+            if keepAliveOutstanding, lastKeepAlive > lastInbound, now - lastKeepAlive >= configuration.effectiveKeepAliveTimeout {
+                return "dead link: keep-alive unanswered for \(now - lastKeepAlive)"
+            }
             if configuration.flavour == .dmccXML, sessionID != nil,
                 now - lastSessionReset >= .seconds(max(1, sessionDuration / 3))
             {
@@ -322,6 +329,7 @@ public actor CSTALinkClient {
                 Task { try? await self.resetSessionTimer() }
             } else if now - lastInbound >= heartbeat && now - lastKeepAlive >= heartbeat {
                 lastKeepAlive = now
+                keepAliveOutstanding = true
                 Task { try? await self.keepAlive() }
             }
         }

@@ -157,6 +157,10 @@ public struct LinkConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(20)
     /// Silence after which the link is declared dead; `nil` = twice the heartbeat.
     public var deadLinkInterval: Duration?
+    /// How long a keep-alive may stay unanswered before the link is declared dead (never later than the dead-link
+    /// interval); `nil` = half the heartbeat. This is what finds a half-open link early enough to be back up within
+    /// twice the heartbeat.
+    public var keepAliveTimeout: Duration?
     /// Reconnect back-off.
     public var backoff = Backoff()
     /// The bound on requests in flight (monitor starts are pipelined up to this many).
@@ -182,6 +186,9 @@ public struct LinkConfiguration: Sendable {
 
     /// The silence that declares the link dead.
     public var effectiveDeadLinkInterval: Duration { deadLinkInterval ?? heartbeatInterval * 2 }
+
+    /// How long an unanswered keep-alive is tolerated.
+    public var effectiveKeepAliveTimeout: Duration { keepAliveTimeout ?? heartbeatInterval / 2 }
 
     /// The invoke ids this link may use: BER 1–32767, XML 1–9998 (9999 is the event id).
     public var invokeIdRange: ClosedRange<Int> { encoding == .ber ? 1...32767 : 1...9998 }
