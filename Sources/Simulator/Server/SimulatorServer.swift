@@ -34,6 +34,7 @@ public final class SimulatorServer: Sendable {
         let core = try await loop.submit {
             let core = SwitchCore(configuration: configuration, logger: logger, eventLoop: loop)
             core.truthSink = truthSink
+            core.startFaultSchedule()
             return NIOLoopBound(core, eventLoop: loop)
         }.get()
         let channel = try await ServerBootstrap(group: loop)
@@ -96,6 +97,7 @@ public final class SimulatorServer: Sendable {
     public func shutdown() async throws {
         try await serverChannel.close()
         try await eventLoop.submit { [core] in
+            core.value.stopFaultSchedule()
             for session in core.value.sessions.values { session.close() }
             core.value.stopLoad()
         }.get()

@@ -26,6 +26,9 @@ final class SwitchCore {
     var eventListeners: [(SwitchEvent) -> Void] = []
     var routeRequestListeners: [(RouteRequestNotice) -> Void] = []
     var now: () -> Date = { Date() }
+    /// The timed faults (drop, half-open, garbage) run on the switch's clock, not per link: "a drop every 15 s and a
+    /// half-open every 40 s" hits whichever links are connected at that moment, however often they reconnect.
+    private var faultTimers: [LoopTimer] = []
 
     init(configuration: SimulatorConfiguration, logger: Logger, eventLoop: any EventLoop) {
         self.configuration = configuration
@@ -34,6 +37,33 @@ final class SwitchCore {
         self.model = SwitchModel(
             numbering: configuration.numbering, afterCallWork: configuration.afterCallWork,
             agentsReady: configuration.agentsReady, now: Date())
+    }
+
+    /// Starts the fault schedule (on the switch's loop).
+    func startFaultSchedule() {
+        for fault in configuration.faults {
+            switch fault {
+            case .drop(let every):
+                faultTimers.append(LoopTimer.repeating(on: eventLoop, every: every) { [self] in
+                    for session in sessions.values { session.injectDrop() }
+                })
+            case .halfOpen(let every):
+                faultTimers.append(LoopTimer.repeating(on: eventLoop, every: every) { [self] in
+                    for session in sessions.values { session.injectHalfOpen() }
+                })
+            case .garbage(let every):
+                faultTimers.append(LoopTimer.repeating(on: eventLoop, every: every) { [self] in
+                    for session in sessions.values { session.injectGarbage() }
+                })
+            case .split, .slow, .reject:
+                break
+            }
+        }
+    }
+
+    func stopFaultSchedule() {
+        for timer in faultTimers { timer.cancel() }
+        faultTimers = []
     }
 
     func stopLoad() {

@@ -36,7 +36,6 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         random = SeededGenerator(seed: configuration.seed &+ UInt64(sessionID))
         logger[metadataKey: "link"] = "\(sessionID)"
         logger.info("application connected", metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
-        scheduleFaults(context)
         if configuration.flavor == .osv { sendSystemStatus() }
         context.fireChannelActive()
     }
@@ -250,37 +249,29 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         configuration.faults.lazy.compactMap { if case .split(let n) = $0 { n } else { nil } }.first
     }
 
-    private func scheduleFaults(_ context: ChannelHandlerContext) {
-        for fault in configuration.faults {
-            switch fault {
-            case .drop(let every):
-                timers.append(
-                    LoopTimer.repeating(on: context.eventLoop, every: every) { [self] in
-                        logger.notice("fault: dropping the link")
-                        self.context?.close(promise: nil)
-                    })
-            case .halfOpen(let every):
-                timers.append(
-                    LoopTimer.repeating(on: context.eventLoop, every: every) { [self] in
-                        guard let context = self.context, !halfOpen else { return }
-                        logger.notice("fault: going half-open (no reads, no writes, no FIN)")
-                        halfOpen = true
-                        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-                        for timer in timers { timer.cancel() }
-                    })
-            case .garbage(let every):
-                timers.append(
-                    LoopTimer.repeating(on: context.eventLoop, every: every) { [self] in
-                        guard let context = self.context, !halfOpen else { return }
-                        logger.notice("fault: sending garbage")
-                        var junk: [UInt8] = [0xFF, 0xFE]
-                        for _ in 0..<14 { junk.append(UInt8.random(in: 0x80...0xFF, using: &random)) }
-                        write(junk, context: context)
-                    })
-            case .split, .slow, .reject:
-                break
-            }
-        }
+    /// Closes the connection at once (the `drop` fault).
+    func injectDrop() {
+        guard let context, !halfOpen else { return }
+        logger.notice("fault: dropping the link")
+        context.close(promise: nil)
+    }
+
+    /// Stops reading and writing without closing (the `halfopen` fault): no FIN, no RST, just silence.
+    func injectHalfOpen() {
+        guard let context, !halfOpen else { return }
+        logger.notice("fault: going half-open (no reads, no writes, no FIN)")
+        halfOpen = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        for timer in timers { timer.cancel() }
+    }
+
+    /// Writes bytes that are no frame (the `garbage` fault).
+    func injectGarbage() {
+        guard let context, !halfOpen else { return }
+        logger.notice("fault: sending garbage")
+        var junk: [UInt8] = [0xFF, 0xFE]
+        for _ in 0..<14 { junk.append(UInt8.random(in: 0x80...0xFF, using: &random)) }
+        write(junk, context: context)
     }
 }
 
