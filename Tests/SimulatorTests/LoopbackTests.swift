@@ -143,8 +143,9 @@ import Testing
     }
 
     @Test func dropFaultClosesTheLink() async throws {
-        let server = try await start(SimulatorConfiguration(encoding: .ber, framing: .hipath, faults: [.drop(every: .milliseconds(500))]))
+        // Faults run on the switch's clock from its start, so time from before the start.
         let started = ContinuousClock.now
+        let server = try await start(SimulatorConfiguration(encoding: .ber, framing: .hipath, faults: [.drop(every: .milliseconds(500))]))
         try await LoopbackClient.connect(to: server).talk { c in
             // The drop may come before the association when the machine is busy: only the close is checked.
             try? await c.send(["pdu": .string("aarq"), "applicationContext": .string("1.3.12.0.218")])
