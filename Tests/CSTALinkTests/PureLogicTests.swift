@@ -89,3 +89,14 @@ import Testing
         #expect(CSTALinkError(.timeout, "x") == CSTALinkError(.timeout))
     }
 }
+
+extension ConfigurationTests {
+    @Test func keepAliveTimeoutDefaultsToHalfTheHeartbeat() {
+        var config = LinkConfiguration(host: "127.0.0.1", port: 1, flavour: .hipathBER)
+        config.heartbeatInterval = .seconds(20)
+        #expect(config.effectiveKeepAliveTimeout == .seconds(10))
+        #expect(config.effectiveDeadLinkInterval == .seconds(40))
+        config.keepAliveTimeout = .seconds(3)
+        #expect(config.effectiveKeepAliveTimeout == .seconds(3))
+    }
+}
