@@ -63,7 +63,7 @@ struct TailCommand: ParsableCommand {
     @Flag(help: "TLS: do not check the host name in the switch's certificate.")
     var noHostnameCheck = false
 
-    @Option(help: "Keep-alive interval when idle, seconds; the link is dead after twice this much silence.")
+    @Option(help: "Keep-alive interval when idle, seconds; an unanswered keep-alive ends the link after half of it, silence after twice it.")
     var heartbeat: Double = 20
 
     @Option(help: "Request timeout, seconds.")

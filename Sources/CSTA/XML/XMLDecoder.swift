@@ -466,25 +466,38 @@ struct XMLMessageDecoder {
         Self.attribute(name, in: b, s, e)
     }
 
+    /// One attribute of a start tag: its name and its value (without the quotes), as offsets into the document.
+    struct Attribute {
+        var nameStart, nameEnd, valueStart, valueEnd: Int
+    }
+
+    /// The attribute at `k` in the attribute region `..<e`, advancing `k` past it; `nil` when there is none. The
+    /// scanner has already checked the region's syntax.
+    @inline(__always)
+    static func nextAttribute(in b: UnsafeRawBufferPointer, _ k: inout Int, _ e: Int) -> Attribute? {
+        while k < e, XMLScanner.isSpace(b[k]) { k += 1 }
+        guard k < e else { return nil }
+        let nameStart = k
+        while k < e, b[k] != 0x3D, !XMLScanner.isSpace(b[k]) { k += 1 }
+        let nameEnd = k
+        while k < e, b[k] != 0x22, b[k] != 0x27 { k += 1 }
+        guard k < e else { return nil }
+        let quote = b[k]
+        k += 1
+        let valueStart = k
+        while k < e, b[k] != quote { k += 1 }
+        let valueEnd = k
+        k += 1
+        return Attribute(nameStart: nameStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd)
+    }
+
     /// The value of attribute `name` (local name, unprefixed) in the attribute region `s..<e` of `b`.
     static func attribute(_ name: StaticString, in b: UnsafeRawBufferPointer, _ s: Int, _ e: Int) -> FieldSpan {
         var k = s
         let n = name.utf8CodeUnitCount
-        while k < e {
-            while k < e, XMLScanner.isSpace(b[k]) { k += 1 }
-            let nameStart = k
-            while k < e, b[k] != 0x3D, !XMLScanner.isSpace(b[k]) { k += 1 }
-            let nameEnd = k
-            while k < e, b[k] != 0x22, b[k] != 0x27 { k += 1 }
-            guard k < e else { return .absent }
-            let quote = b[k]
-            k += 1
-            let valueStart = k
-            while k < e, b[k] != quote { k += 1 }
-            let valueEnd = k
-            k += 1
-            if nameEnd - nameStart == n && memcmp(b.baseAddress! + nameStart, name.utf8Start, n) == 0 {
-                return FieldSpan(start: valueStart, count: max(0, valueEnd - valueStart), form: .xmlText)
+        while let a = nextAttribute(in: b, &k, e) {
+            if a.nameEnd - a.nameStart == n && memcmp(b.baseAddress! + a.nameStart, name.utf8Start, n) == 0 {
+                return FieldSpan(start: a.valueStart, count: max(0, a.valueEnd - a.valueStart), form: .xmlText)
             }
         }
         return .absent
@@ -504,28 +517,16 @@ struct XMLMessageDecoder {
     /// `xmlns:prefix="…"` (or `xmlns="…"` when `prefixCount` is 0) in the attribute region `s..<e`.
     private func xmlns(_ ps: Int, _ pc: Int, _ s: Int, _ e: Int) -> FieldSpan {
         var k = s
-        while k < e {
-            while k < e, XMLScanner.isSpace(b[k]) { k += 1 }
-            let nameStart = k
-            while k < e, b[k] != 0x3D, !XMLScanner.isSpace(b[k]) { k += 1 }
-            let nameEnd = k
-            while k < e, b[k] != 0x22, b[k] != 0x27 { k += 1 }
-            guard k < e else { return .absent }
-            let quote = b[k]
-            k += 1
-            let valueStart = k
-            while k < e, b[k] != quote { k += 1 }
-            let valueEnd = k
-            k += 1
-            let n = nameEnd - nameStart
-            guard n >= 5, memcmp(b.baseAddress! + nameStart, ("xmlns" as StaticString).utf8Start, 5) == 0 else {
+        while let a = Self.nextAttribute(in: b, &k, e) {
+            let n = a.nameEnd - a.nameStart
+            guard n >= 5, memcmp(b.baseAddress! + a.nameStart, ("xmlns" as StaticString).utf8Start, 5) == 0 else {
                 continue
             }
-            if pc == 0 && n == 5 { return span(valueStart, valueEnd, .xmlText) }
-            if pc > 0, n == 6 + pc, b[nameStart + 5] == 0x3A,
-                memcmp(b.baseAddress! + nameStart + 6, b.baseAddress! + ps, pc) == 0
+            if pc == 0 && n == 5 { return span(a.valueStart, a.valueEnd, .xmlText) }
+            if pc > 0, n == 6 + pc, b[a.nameStart + 5] == 0x3A,
+                memcmp(b.baseAddress! + a.nameStart + 6, b.baseAddress! + ps, pc) == 0
             {
-                return span(valueStart, valueEnd, .xmlText)
+                return span(a.valueStart, a.valueEnd, .xmlText)
             }
         }
         return .absent
