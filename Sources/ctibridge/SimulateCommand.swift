@@ -31,14 +31,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Link start-up: hipath (ACSE), osv (OpenScape Voice) or dmcc (Avaya AES).")
     var flavor: String?
 
-    @Option(help: "Load: none, inbound, outbound, mixed or routing.")
-    var scenario: String = "none"
+    @Option(help: "Load: none, inbound, outbound, mixed or routing (default: mixed when --rate or --calls is given, else none).")
+    var scenario: String?
 
-    @Option(help: "New calls per second.")
-    var rate: Double = 0.2
+    @Option(help: "New calls per second (default 0.2 when a scenario runs).")
+    var rate: Double?
 
     @Option(help: "Calls to start in all (0: no limit).")
-    var calls: Int = 0
+    var calls: Int?
 
     @Option(help: "Number of agents.")
     var agents: Int = 10
@@ -64,13 +64,19 @@ struct SimulateCommand: ParsableCommand {
     func validate() throws {
         guard parseListen() != nil else { throw ValidationError("--listen must be HOST:PORT") }
         guard agents >= 0, agents < 100_000 else { throw ValidationError("--agents must be 0…99999") }
-        guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
+        guard (rate ?? 0) >= 0 else { throw ValidationError("--rate must not be negative") }
+        guard (calls ?? 0) >= 0 else { throw ValidationError("--calls must not be negative") }
         guard timeScale > 0 else { throw ValidationError("--time-scale must be positive") }
-        guard scenario == "none" || LoadScenario.Kind(rawValue: scenario) != nil else {
+        guard effectiveScenario == "none" || LoadScenario.Kind(rawValue: effectiveScenario) != nil else {
             throw ValidationError("--scenario must be none, inbound, outbound, mixed or routing")
         }
         if let flavor, SessionFlavor(rawValue: flavor) == nil { throw ValidationError("--flavor must be hipath, osv or dmcc") }
         for text in fault where FaultSchedule(parsing: text) == nil { throw ValidationError("bad --fault '\(text)'") }
+    }
+
+    /// Asking for a rate or a number of calls asks for load, even without naming a scenario.
+    var effectiveScenario: String {
+        scenario ?? ((rate != nil || calls != nil) ? LoadScenario.Kind.mixed.rawValue : "none")
     }
 
     private func parseListen() -> (String, Int)? {
@@ -87,8 +93,10 @@ struct SimulateCommand: ParsableCommand {
             host: host, port: port, encoding: encoding, framing: framing, flavor: flavor.flatMap(SessionFlavor.init),
             numbering: SwitchNumbering(firstDevice: firstDevice, agentCount: agents),
             systemStatusInterval: systemStatusInterval > 0 ? .nanoseconds(Int64(systemStatusInterval * 1e9)) : nil,
-            afterCallWork: scenario != "none", faults: fault.compactMap(FaultSchedule.init(parsing:)), seed: seed)
-        var load = LoadScenario.Kind(rawValue: scenario).map { LoadScenario(kind: $0, rate: rate, calls: calls, seed: seed) }
+            afterCallWork: effectiveScenario != "none", faults: fault.compactMap(FaultSchedule.init(parsing:)), seed: seed)
+        var load = LoadScenario.Kind(rawValue: effectiveScenario).map {
+            LoadScenario(kind: $0, rate: rate ?? 0.2, calls: calls ?? 0, seed: seed)
+        }
         load?.timeScale = timeScale
         let sink = try truth.map { try TruthFile(path: $0) }
         let failure = Mutex<(any Error)?>(nil)
