@@ -1,5 +1,13 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `ctibridge`: CTI middleware for CSTA Phase III switches. Each subcommand lives in its own file.
 @main
 struct CTIBridge: ParsableCommand {
@@ -14,4 +22,22 @@ struct CTIBridge: ParsableCommand {
             """,
         subcommands: [DecodeCommand.self, EncodeCommand.self, SimulateCommand.self, TailCommand.self]
     )
+
+    /// A process inherits its parent's signal mask: started from a thread that blocks SIGTERM (Foundation's `Process`
+    /// from a test or a supervisor thread does), `tail` and `simulate` could not be stopped. Unblock the stop signals
+    /// before any subcommand runs.
+    static func main() {
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
