@@ -56,22 +56,9 @@ public struct LinkStateChange: Sendable, Hashable {
 
     /// `{"type":"link","state":"up",…}` as `ctibridge tail` prints it.
     public var json: String {
-        var s = "{\"type\":\"link\",\"state\":\"\(state.rawValue)\",\"reason\":\"\(Self.escape(reason))\",\"attempt\":\(attempt)"
+        var s = "{\"type\":\"link\",\"state\":\"\(state.rawValue)\",\"reason\":\(KeySetJSON.quoted(reason)),\"attempt\":\(attempt)"
         if let monitors { s += ",\"monitors\":\(monitors)" }
         if let failedMonitors { s += ",\"failedMonitors\":\(failedMonitors)" }
         return s + "}"
-    }
-
-    static func escape(_ s: String) -> String {
-        var o = ""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": o += "\\\""
-            case "\\": o += "\\\\"
-            case _ where ch.value < 0x20: o += "\\u" + String(repeating: "0", count: 4 - String(ch.value, radix: 16).count) + String(ch.value, radix: 16)
-            default: o.unicodeScalars.append(ch)
-            }
-        }
-        return o
     }
 }

@@ -38,35 +38,12 @@ if let encoding {
         exit(1)
     }
 } else {
+    var out: [UInt8] = []
     for record in records {
-        print(json(record))
+        KeySetJSON.write(record, to: &out)
+        out.append(0x0A)
     }
-}
-
-func json(_ record: CSTARecord) -> String {
-    func quote(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where c.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count) + String(c.value, radix: 16)
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
-    }
-    let items = record.values.keys.sorted().map { key -> String in
-        let value: String
-        switch record.values[key]! {
-        case .string(let s): value = quote(s)
-        case .int(let i): value = String(i)
-        case .bool(let b): value = b ? "true" : "false"
-        case .strings(let l): value = "[" + l.map(quote).joined(separator: ", ") + "]"
-        }
-        return quote(key) + ": " + value
-    }
-    return "{" + items.joined(separator: ", ") + "}"
+    writeAll(1, out)
 }
 
 /// write(2) until done (stdout/stderr the C globals are not concurrency-safe to touch from Swift 6 code).

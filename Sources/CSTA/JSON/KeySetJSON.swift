@@ -55,6 +55,13 @@ public enum KeySetJSON {
         }
     }
 
+    /// `s` as a quoted, escaped JSON string.
+    public static func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        writeString(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func writeString(_ s: String, to out: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
