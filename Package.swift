@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // libxml2, the reference XML parser the fast ECMA-323 scanner falls back to.
@@ -49,6 +51,12 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // CSTA events → calls, parties, agent states and call records (contract §5). Pure: no I/O, no clock.
+        .target(
+            name: "CallModel",
+            dependencies: ["CSTA"],
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "ctibridge",
             dependencies: [
@@ -79,6 +87,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "CallModelTests",
+            dependencies: ["CallModel", "CSTA", "Simulator"]
         ),
         .testTarget(
             name: "CTIBridgeCLITests",
