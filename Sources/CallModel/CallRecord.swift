@@ -59,7 +59,8 @@ public struct CallRecord: Sendable, Hashable, Codable {
     public var talkSeconds: Double
     public var holdSeconds: Double
     public var segments: [Segment]
-    /// The agent whose device answered first (`null` when unanswered or the agent is not known).
+    /// The agent who took the call: the first agent talking in it (the answering agent of an inbound call, the agent
+    /// who made an outbound one); `null` when no agent talked or the agent is not known.
     public var answeredBy: String?
     /// The device that answered first.
     public var answeredDevice: String?
