@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // libxml2, the reference XML parser the fast ECMA-323 scanner falls back to.
@@ -57,12 +61,36 @@ let package = Package(
             dependencies: ["CSTA"],
             exclude: ["README.md"]
         ),
+        // The daemon: configuration, link → call model → bus pipeline, call-record consumer, HTTP (health, metrics, API).
+        .target(
+            name: "Bridge",
+            dependencies: [
+                "CSTA",
+                "CSTALink",
+                "CallModel",
+                "EventBus",
+                "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "ctibridge",
             dependencies: [
                 "CSTA",
                 "CSTALink",
                 "Simulator",
+                "CallModel",
+                "Store",
+                "Bridge",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -91,6 +119,18 @@ let package = Package(
         .testTarget(
             name: "CallModelTests",
             dependencies: ["CallModel", "CSTA", "Simulator"]
+        ),
+        .testTarget(
+            name: "BridgeTests",
+            dependencies: [
+                "Bridge",
+                "CallModel",
+                "Store",
+                "Simulator",
+                "CSTA",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "CTIBridgeCLITests",

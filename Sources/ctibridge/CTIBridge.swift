@@ -10,7 +10,7 @@ import Darwin
 
 /// `ctibridge`: CTI middleware for CSTA Phase III switches. Each subcommand lives in its own file.
 @main
-struct CTIBridge: ParsableCommand {
+struct CTIBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctibridge",
         abstract: "CTI middleware for CSTA Phase III switches (Siemens HiPath/OpenScape, Avaya AES).",
@@ -19,14 +19,20 @@ struct CTIBridge: ParsableCommand {
             Encode key-set JSON lines to BER:     ctibridge encode messages.jsonl --encoding ber --framing hipath
             Run a switch simulator:               ctibridge simulate --listen 127.0.0.1:4711 --encoding ber --agents 10
             Watch a switch's CTI link:            ctibridge tail --switch 127.0.0.1:4711 --encoding ber --monitor 4001-4010
+            Run the bridge daemon:                ctibridge serve --config /etc/ctibridge/ctibridge.yaml
+            See it all on a simulated switch:     ctibridge demo
+            List call records:                    ctibridge calls --since 2h --json
             """,
-        subcommands: [DecodeCommand.self, EncodeCommand.self, SimulateCommand.self, TailCommand.self]
+        subcommands: [
+            DecodeCommand.self, EncodeCommand.self, SimulateCommand.self, TailCommand.self, ServeCommand.self,
+            DemoCommand.self, CallsCommand.self,
+        ]
     )
 
     /// A process inherits its parent's signal mask: started from a thread that blocks SIGTERM (Foundation's `Process`
     /// from a test or a supervisor thread does), `tail` and `simulate` could not be stopped. Unblock the stop signals
     /// before any subcommand runs.
-    static func main() {
+    static func main() async {
         var stopSignals = sigset_t()
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGINT)
@@ -35,7 +41,11 @@ struct CTIBridge: ParsableCommand {
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }

@@ -1,0 +1,130 @@
+import CSTALink
+import CallModel
+import EventBus
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Store
+
+/// Where a running daemon can be reached (the HTTP port is known once the server is up, which matters for port 0).
+public struct BridgeEndpoints: Sendable {
+    public var httpHost: String
+    public var httpPort: Int
+    public var databasePath: String
+}
+
+/// What the daemon is doing, as the demo prints it.
+public struct BridgeStatus: Sendable {
+    public var link: LinkStateChange?
+    public var openCalls: Int
+    public var finishedCalls: Int
+    public var journalSeq: Int64
+}
+
+/// The daemon: the store, the event bus, the link, the call pipeline, the call-record consumer and the HTTP side,
+/// run as one service group that stops cleanly on SIGINT/SIGTERM (or when `stop` is triggered).
+public enum BridgeDaemon {
+    /// Runs until a stop signal; `onReady` is called once HTTP listens (with the bound port).
+    public static func run(
+        configuration: BridgeConfiguration, registry: PrometheusCollectorRegistry, logger: Logger,
+        extraServices: [any Service] = [], onReady: (@Sendable (BridgeEndpoints) async -> Void)? = nil,
+        onStatus: (@Sendable (BridgeStatus) async -> Void)? = nil
+    ) async throws {
+        let store = try CTIStore(
+            path: configuration.database.path, sync: JournalSync(rawValue: configuration.database.sync) ?? .normal,
+            logger: logger)
+        let bus = try await EventBus(
+            store: store,
+            configuration: .init(
+                batchSize: configuration.journal.batchSize,
+                flushInterval: .milliseconds(Int64(configuration.journal.flushMilliseconds * 1000) / 1000)),
+            logger: logger)
+        let link = CSTALinkClient(configuration: configuration.linkConfiguration(), logger: logger)
+        let pipeline = BridgePipeline(
+            link: link, bus: bus, model: configuration.callModelConfiguration(),
+            checkpointInterval: configuration.journal.checkpointSeconds,
+            staleCallAge: configuration.journal.staleCallHours * 3600, restoredOpenCalls: try store.openCalls(),
+            logger: logger)
+        let bridge = BridgeService(
+            link: link, devices: configuration.monitoredDevices(), pipeline: pipeline, bus: bus,
+            consumer: CallRecordConsumer(bus: bus, store: store, logger: logger),
+            tickInterval: configuration.journal.checkpointSeconds, logger: logger,
+            status: onStatus.map { report in
+                { @Sendable in
+                    await report(
+                        BridgeStatus(
+                            link: await pipeline.linkState, openCalls: await pipeline.activeInteractions().count,
+                            finishedCalls: (try? store.callCount()) ?? 0, journalSeq: (try? store.lastJournalSeq()) ?? 0))
+                }
+            })
+
+        var services: [any Service] = [bridge]
+        if let (host, port) = BridgeConfiguration.hostPort(configuration.http.listen) {
+            let router = BridgeHTTP.router(
+                .init(pipeline: pipeline, store: store, registry: registry, startedAt: Date()))
+            let databasePath = configuration.database.path
+            let app = Application(
+                router: router, configuration: .init(address: .hostname(host, port: port), serverName: "ctibridge"),
+                onServerRunning: { channel in
+                    let bound = channel.localAddress?.port ?? port
+                    await onReady?(BridgeEndpoints(httpHost: host, httpPort: bound, databasePath: databasePath))
+                },
+                logger: logger)
+            services.append(app)
+        } else {
+            await onReady?(BridgeEndpoints(httpHost: "", httpPort: 0, databasePath: configuration.database.path))
+        }
+        services += extraServices
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs the link, the pipeline, the consumer and the periodic tick; on graceful shutdown it stops the link first, lets
+/// the pipeline publish what the link delivered, flushes the journal, and lets the consumer catch up.
+struct BridgeService: Service {
+    let link: CSTALinkClient
+    let devices: [String]
+    let pipeline: BridgePipeline
+    let bus: EventBus
+    let consumer: CallRecordConsumer
+    let tickInterval: TimeInterval
+    let logger: Logger
+    let status: (@Sendable () async -> Void)?
+
+    func run() async throws {
+        await link.addMonitors(devices)
+        logger.info("bridge starting", metadata: ["monitors": "\(devices.count)"])
+        let consumerTask = Task { try await consumer.run() }
+        let ticker = Task { [pipeline, tickInterval, status] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int64(tickInterval * 1000)))
+                if Task.isCancelled { break }
+                await pipeline.tick()
+                await status?()
+            }
+        }
+        await withGracefulShutdownHandler {
+            await link.start()
+            await pipeline.run()  // returns once the link has shut down and its events are published
+        } onGracefulShutdown: { [link, logger] in
+            logger.info("stopping: closing the link")
+            Task { await link.shutdown() }
+        }
+        ticker.cancel()
+        await bus.shutdown()
+        do {
+            try await consumerTask.value
+        } catch {
+            logger.error("call-record consumer failed", metadata: ["error": "\(error)"])
+            throw error
+        }
+        logger.info("bridge stopped")
+    }
+}

@@ -1,0 +1,145 @@
+import CSTA
+import CSTALink
+import CallModel
+import EventBus
+import Foundation
+import Logging
+import Metrics
+import Store
+
+/// The bridge's one path for call state: link events → call model → event bus (journalled). One actor, fed by one
+/// loop over the link's events, so the model sees the switch's order.
+public actor BridgePipeline {
+    let link: CSTALinkClient
+    let bus: EventBus
+    let logger: Logger
+    let checkpointInterval: TimeInterval
+    let staleCallAge: TimeInterval
+    var engine: CallModelEngine
+    /// The link's last state change (`nil` before the first).
+    public private(set) var linkState: LinkStateChange?
+    public private(set) var lastLinkChange: Date?
+
+    let cstaMessagesIn = Counter(label: "ctibridge_csta_messages_total")
+    let callEventsOut = Counter(label: "ctibridge_call_events_total")
+    let linkUpGauge = Gauge(label: "ctibridge_link_up")
+    let linkDowns = Counter(label: "ctibridge_link_down_total")
+    let openCallsGauge = Gauge(label: "ctibridge_open_calls")
+    let eventErrors = Counter(label: "ctibridge_csta_event_errors_total")
+
+    /// A pipeline over `link`, publishing on `bus`; `restoredOpenCalls` is the checkpoint of a previous run.
+    public init(
+        link: CSTALinkClient, bus: EventBus, model: CallModelEngine.Configuration, checkpointInterval: TimeInterval,
+        staleCallAge: TimeInterval, restoredOpenCalls: [String: String], logger: Logger
+    ) {
+        self.link = link
+        self.bus = bus
+        self.logger = logger
+        self.checkpointInterval = checkpointInterval
+        self.staleCallAge = staleCallAge
+        var engine = CallModelEngine(configuration: model)
+        let unreadable = engine.restore(restoredOpenCalls)
+        if !unreadable.isEmpty {
+            logger.warning("open calls of the previous run could not be read", metadata: ["count": "\(unreadable.count)"])
+        }
+        if engine.openInteractionCount > 0 {
+            logger.info("continuing open calls of the previous run", metadata: ["count": "\(engine.openInteractionCount)"])
+        }
+        self.engine = engine
+        linkUpGauge.record(0)
+    }
+
+    /// Follows the link's events until the link shuts down.
+    public func run() async {
+        for await event in link.events {
+            await handle(event, at: Date())
+        }
+        await publish([], at: Date())
+    }
+
+    /// Checkpoints open calls and closes stale ones; the daemon calls it every checkpoint interval.
+    public func tick() async {
+        let now = Date()
+        let out = engine.closeStale(olderThan: staleCallAge, at: now)
+        await publish(out, at: now)
+    }
+
+    /// Calls in progress (for the status page and `/api/v1/calls/active`).
+    public func activeInteractions() -> [ActiveInteraction] { engine.activeInteractions() }
+
+    /// Agents as last reported.
+    public func agents() -> [AgentStatus] { engine.agents.values.sorted { $0.device < $1.device } }
+
+    func handle(_ event: LinkEvent, at now: Date) async {
+        var out: [CallEvent] = []
+        switch event {
+        case .message(let message):
+            cstaMessagesIn.increment()
+            if message.record.string("eventError") != nil { eventErrors.increment() }
+            guard let input = CSTAEventInput(record: message.record, monitoredDevice: message.device) else { break }
+            out = engine.apply(input, at: now)
+        case .snapshot(let device, let result):
+            engine.snapshot(device: device, callIDs: result.record.strings("snapshotCallIDs") ?? [], at: now)
+        case .state(let change):
+            linkState = change
+            lastLinkChange = now
+            logger.notice("link \(change.state.rawValue)", metadata: ["reason": "\(change.reason)", "attempt": "\(change.attempt)"])
+            if change.state == .down {
+                linkUpGauge.record(0)
+                linkDowns.increment()
+                out = engine.linkDown(at: now, reason: change.reason)
+            } else {
+                linkUpGauge.record(1)
+                out = await agentStates(at: now) + engine.linkUp(at: now, reason: change.reason)
+            }
+        }
+        await publish(out, at: now)
+    }
+
+    func publish(_ events: [CallEvent], at now: Date) async {
+        let checkpoint = engine.takeCheckpoint(at: now, interval: checkpointInterval)
+        openCallsGauge.record(engine.openCallCount)
+        guard !events.isEmpty || !checkpoint.isEmpty else { return }
+        callEventsOut.increment(by: Int64(events.count))
+        await bus.publish(events, openCalls: OpenCallsDelta(upserts: checkpoint.upserts, deletes: checkpoint.deletes))
+    }
+
+    /// Asks the switch for the agent at every monitored device that is not a queue (the agents that logged on while
+    /// the bridge was away), a bounded number at a time.
+    func agentStates(at now: Date) async -> [CallEvent] {
+        let devices = engine.configuration.monitoredDevices.subtracting(engine.configuration.queueDevices).sorted()
+        let link = self.link
+        let answers = await withTaskGroup(of: (String, CSTARecord?).self, returning: [(String, CSTARecord?)].self) { group in
+            var answers: [(String, CSTARecord?)] = []
+            var next = devices.makeIterator()
+            var running = 0
+            func add(_ device: String) {
+                group.addTask { (device, try? await link.getAgentState(device: device).record) }
+            }
+            while running < 256, let device = next.next() {
+                add(device)
+                running += 1
+            }
+            while let answer = await group.next() {
+                answers.append(answer)
+                if let device = next.next() { add(device) }
+            }
+            return answers
+        }
+        var out: [CallEvent] = []
+        for (device, record) in answers.sorted(by: { $0.0 < $1.0 }) {
+            guard let record, let name = record.string("agentState") else { continue }
+            let state =
+                switch name {
+                case "agentNull": "loggedOff"
+                case "agentNotReady": "notReady"
+                case "agentReady": "ready"
+                case "agentBusy": "busy"
+                case "agentWorkingAfterCall": "workingAfterCall"
+                default: name
+                }
+            out += engine.setAgent(device: device, agentID: record.string("agentID"), state: state, at: now)
+        }
+        return out
+    }
+}
