@@ -57,6 +57,27 @@ let package = Package(
             dependencies: ["CSTA"],
             exclude: ["README.md"]
         ),
+        // The SQLite store (GRDB, WAL): event journal, consumer offsets, call records, agents, devices, open-call checkpoint.
+        .target(
+            name: "Store",
+            dependencies: [
+                "CallModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // Sequenced call events: batched durable journal, durable consumers that resume exactly, bounded live fan-out.
+        .target(
+            name: "EventBus",
+            dependencies: [
+                "CallModel",
+                "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "ctibridge",
             dependencies: [
@@ -91,6 +112,14 @@ let package = Package(
         .testTarget(
             name: "CallModelTests",
             dependencies: ["CallModel", "CSTA", "Simulator"]
+        ),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "CallModel"]
+        ),
+        .testTarget(
+            name: "EventBusTests",
+            dependencies: ["EventBus", "Store", "CallModel"]
         ),
         .testTarget(
             name: "CTIBridgeCLITests",
