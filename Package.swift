@@ -61,6 +61,27 @@ let package = Package(
             dependencies: ["CSTA"],
             exclude: ["README.md"]
         ),
+        // The SQLite store (GRDB, WAL): event journal, consumer offsets, call records, agents, devices, open-call checkpoint.
+        .target(
+            name: "Store",
+            dependencies: [
+                "CallModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // Sequenced call events: batched durable journal, durable consumers that resume exactly, bounded live fan-out.
+        .target(
+            name: "EventBus",
+            dependencies: [
+                "CallModel",
+                "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            exclude: ["README.md"]
+        ),
         // The daemon: configuration, link → call model → bus pipeline, call-record consumer, HTTP (health, metrics, API).
         .target(
             name: "Bridge",

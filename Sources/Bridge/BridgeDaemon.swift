@@ -34,13 +34,13 @@ public enum BridgeDaemon {
         onStatus: (@Sendable (BridgeStatus) async -> Void)? = nil
     ) async throws {
         let store = try CTIStore(
-            path: configuration.database.path, sync: JournalSync(rawValue: configuration.database.sync) ?? .normal,
-            logger: logger)
+            path: configuration.database.path,
+            configuration: .init(sync: JournalSync(rawValue: configuration.database.sync) ?? .normal), logger: logger)
         let bus = try await EventBus(
             store: store,
             configuration: .init(
                 batchSize: configuration.journal.batchSize,
-                flushInterval: .milliseconds(Int64(configuration.journal.flushMilliseconds * 1000) / 1000)),
+                flushInterval: .microseconds(Int64(configuration.journal.flushMilliseconds * 1000))),
             logger: logger)
         let link = CSTALinkClient(configuration: configuration.linkConfiguration(), logger: logger)
         let pipeline = BridgePipeline(
@@ -57,7 +57,7 @@ public enum BridgeDaemon {
                     await report(
                         BridgeStatus(
                             link: await pipeline.linkState, openCalls: await pipeline.activeInteractions().count,
-                            finishedCalls: (try? store.callCount()) ?? 0, journalSeq: (try? store.lastJournalSeq()) ?? 0))
+                            finishedCalls: (try? await store.callCount()) ?? 0, journalSeq: (try? await store.lastJournalSeq()) ?? 0))
                 }
             })
 
@@ -118,7 +118,11 @@ struct BridgeService: Service {
             Task { await link.shutdown() }
         }
         ticker.cancel()
-        await bus.shutdown()
+        do {
+            try await bus.shutdown()
+        } catch {
+            logger.error("the journal could not be flushed", metadata: ["error": "\(error)"])
+        }
         do {
             try await consumerTask.value
         } catch {

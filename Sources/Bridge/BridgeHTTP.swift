@@ -43,7 +43,7 @@ enum BridgeHTTP {
                 guard let n = Int(text), (1...100_000).contains(n) else { throw badRequest("limit must be 1…100000") }
                 return n
             }
-            return try json(try d.store.calls(since: since, until: until, limit: limit ?? 1000), status: .ok)
+            return try json(try await d.store.calls(since: since, until: until, limit: limit ?? 1000), status: .ok)
         }
         router.get("/api/v1/calls/active") { _, _ in
             try json(await d.pipeline.activeInteractions(), status: .ok)
@@ -57,7 +57,7 @@ enum BridgeHTTP {
             guard let limit = Int(query.get("limit") ?? "100"), (1...10_000).contains(limit) else {
                 throw badRequest("limit must be 1…10000")
             }
-            let page = try d.store.readJournal(after: after, limit: limit)
+            let page = try await d.store.readJournal(after: after, limit: limit)
             return try json(page.map { JournalLine(seq: $0.seq, event: $0.event) }, status: .ok)
         }
         router.get("/") { _, _ in
@@ -88,7 +88,7 @@ enum BridgeHTTP {
         let since = await d.pipeline.lastLinkChange
         return Health(
             link: state?.state.rawValue ?? "starting", linkReason: state?.reason, linkSince: since.map(CallRecord.iso),
-            openCalls: await d.pipeline.activeInteractions().count, journalSeq: try d.store.lastJournalSeq(),
+            openCalls: await d.pipeline.activeInteractions().count, journalSeq: try await d.store.lastJournalSeq(),
             uptimeSeconds: Int(Date().timeIntervalSince(d.startedAt)))
     }
 

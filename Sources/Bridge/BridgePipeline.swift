@@ -19,6 +19,7 @@ public actor BridgePipeline {
     /// The link's last state change (`nil` before the first).
     public private(set) var linkState: LinkStateChange?
     public private(set) var lastLinkChange: Date?
+    var publishFailed = false
 
     let cstaMessagesIn = Counter(label: "ctibridge_csta_messages_total")
     let callEventsOut = Counter(label: "ctibridge_call_events_total")
@@ -101,7 +102,15 @@ public actor BridgePipeline {
         openCallsGauge.record(engine.openCallCount)
         guard !events.isEmpty || !checkpoint.isEmpty else { return }
         callEventsOut.increment(by: Int64(events.count))
-        await bus.publish(events, openCalls: OpenCallsDelta(upserts: checkpoint.upserts, deletes: checkpoint.deletes))
+        do {
+            try await bus.publish(events, openCalls: OpenCallsDelta(upserts: checkpoint.upserts, deletes: checkpoint.deletes))
+        } catch {
+            // The bus refuses only after shutdown or a failed journal write; both are logged once by the bus too.
+            if !publishFailed {
+                logger.error("events could not be journalled", metadata: ["error": "\(error)"])
+                publishFailed = true
+            }
+        }
     }
 
     /// Asks the switch for the agent at every monitored device that is not a queue (the agents that logged on while

@@ -25,22 +25,22 @@ public struct CallRecordConsumer: Sendable {
         let records = Counter(label: "ctibridge_call_records_total")
         var uncommitted: Int64? = nil
         var sinceCommit = 0
-        let consumer = try await bus.durableConsumer(name: Self.name)
+        let consumer = bus.durableConsumer(name: Self.name)
         for try await item in consumer {
             let event = item.event
             switch event.kind {
             case .callEnded:
                 if let record = event.record {
-                    try store.recordCall(record, journalSeq: item.seq, consumer: Self.name)
+                    _ = try await store.recordCall(record, journalSeq: item.seq, consumer: Self.name)
                     records.increment()
                     uncommitted = nil
                     sinceCommit = 0
                     continue
                 }
             case .agentState:
-                if let device = event.device {
-                    try store.upsertAgent(
-                        agentID: event.agentID, device: device, state: event.agentState ?? "unknown",
+                if let agentID = event.agentID {
+                    try await store.upsertAgent(
+                        agentID: agentID, device: event.device, state: event.agentState ?? "unknown",
                         reason: event.reason, at: event.at)
                 }
             default:

@@ -44,7 +44,7 @@ struct CallsCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no database at \(path) (run `ctibridge demo` or `ctibridge serve`, or pass --db)")
         }
-        let store = try CTIStore(path: path, sync: .normal, logger: .init(label: "ctibridge.calls"))
+        let store = try CTIStore(path: path, logger: .init(label: "ctibridge.calls"))
         let records = try store.calls(
             since: try since.map { try Self.time($0, "--since") }, until: try until.map { try Self.time($0, "--until") },
             limit: limit)

@@ -85,47 +85,20 @@ struct SwitchDriver {
     func agentAt(_ ext: String) -> String { numbering.agentID(forExtension: ext) }
 }
 
-/// Compares records with the truth the way the acceptance check does: the same interaction is the one with the
-/// same set of call ids; then calling, called, answering agent and outcome must agree.
+/// The model's records compared with the switch's truth (``CallRecordComparison`` over the truth read as records).
 struct TruthComparison: CustomStringConvertible {
-    var matched = 0
-    var missing: [CallTruthRecord] = []
-    var extra: [CallRecord] = []
-    var mismatches: [String] = []
+    let base: CallRecordComparison
 
     init(truth: [CallTruthRecord], records: [CallRecord]) {
-        var byIDs: [Set<String>: [CallRecord]] = [:]
-        for record in records { byIDs[Set(record.callIDs), default: []].append(record) }
-        for t in truth {
-            guard var candidates = byIDs[Set(t.callIDs)], !candidates.isEmpty else {
-                missing.append(t)
-                continue
-            }
-            let r = candidates.removeFirst()
-            byIDs[Set(t.callIDs)] = candidates
-            let answeringAgent = t.segments.first { $0.state == "talking" && $0.agentID != nil }?.agentID
-            var problems: [String] = []
-            if r.calling != t.calling { problems.append("calling \(r.calling) ≠ \(t.calling)") }
-            if r.called != t.called { problems.append("called \(r.called) ≠ \(t.called)") }
-            if r.outcome != t.outcome { problems.append("outcome \(r.outcome) ≠ \(t.outcome)") }
-            if r.direction != t.direction { problems.append("direction \(r.direction) ≠ \(t.direction)") }
-            if r.queue != t.queue { problems.append("queue \(r.queue ?? "nil") ≠ \(t.queue ?? "nil")") }
-            if r.answeredBy != answeringAgent {
-                problems.append("answeredBy \(r.answeredBy ?? "nil") ≠ \(answeringAgent ?? "nil")")
-            }
-            if problems.isEmpty {
-                matched += 1
-            } else {
-                mismatches.append("\(t.callIDs): " + problems.joined(separator: ", "))
-            }
-        }
-        extra = byIDs.values.flatMap { $0 }
+        let decoder = JSONDecoder()
+        let expected = truth.compactMap { try? decoder.decode(CallRecord.self, from: Data($0.jsonLine().utf8)) }
+        precondition(expected.count == truth.count, "a truth record does not read as a call record")
+        base = CallRecordComparison(expected: expected, actual: records, strict: true)
     }
 
-    var description: String {
-        "matched \(matched), mismatched \(mismatches.count), missing \(missing.count), extra \(extra.count)"
-            + (mismatches.prefix(5).map { "\n  " + $0 }.joined())
-            + (missing.prefix(3).map { "\n  missing \($0.callIDs) \($0.outcome)" }.joined())
-            + (extra.prefix(3).map { "\n  extra \($0.callIDs) \($0.outcome)" }.joined())
-    }
+    var matched: Int { base.matched }
+    var mismatches: [String] { base.mismatches }
+    var missing: [CallRecord] { base.missing }
+    var extra: [CallRecord] { base.extra }
+    var description: String { base.description }
 }

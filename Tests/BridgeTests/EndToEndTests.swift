@@ -1,0 +1,47 @@
+import Bridge
+import CSTA
+import CallModel
+import Foundation
+import Simulator
+import Store
+import Testing
+
+@Suite("Bridge end to end: simulator → link → call model → journal → call records", .serialized)
+struct EndToEndTests {
+    @Test(arguments: [CSTAEncoding.ber, .xml])
+    func callRecordsEqualTheSwitchTruth(encoding: CSTAEncoding) async throws {
+        let harness = try await BridgeHarness(encoding: encoding)
+        defer { Task { await harness.shutdown() } }
+        try await harness.startDaemon()
+        try await Task.sleep(for: .milliseconds(300))  // link up, monitors started
+        try await harness.startLoad(calls: 250, rate: 60)
+        let (truth, records) = try await harness.waitUntilSettled(timeout: .seconds(60))
+        try await harness.stopDaemon()
+        #expect(truth.count >= 150)
+        let comparison = CallRecordComparison(expected: truth, actual: records, strict: true)
+        #expect(comparison.duplicateCallIDs.isEmpty, "\(comparison)")
+        #expect(comparison.missing.isEmpty && comparison.extra.isEmpty, "\(comparison)")
+        #expect(comparison.matchedShare >= 0.995, "\(comparison)")
+
+        let store = try CTIStore(path: harness.configuration.database.path, logger: .init(label: "test"))
+        #expect(try store.integrityCheck() == ["ok"])
+        #expect(try store.journalGaps().isEmpty)
+        #expect(try store.openCalls().isEmpty, "every interaction ended, so no checkpoint is left")
+    }
+
+    @Test func linkDropsLoseNoCallAndDoubleNone() async throws {
+        let harness = try await BridgeHarness(encoding: .ber, faults: [.drop(every: .milliseconds(1500))])
+        defer { Task { await harness.shutdown() } }
+        try await harness.startDaemon()
+        try await Task.sleep(for: .milliseconds(300))
+        try await harness.startLoad(calls: 300, rate: 60, seed: 5)
+        let (truth, records) = try await harness.waitUntilSettled(timeout: .seconds(60))
+        try await harness.stopDaemon()
+        let comparison = CallRecordComparison(expected: truth, actual: records)
+        #expect(comparison.duplicateCallIDs.isEmpty, "\(comparison)")
+        // A call that began and ended while the link was down is never seen; with drops every 1.5 s and calls of
+        // a fraction of a second this is a few calls, not more.
+        #expect(comparison.matchedShare >= 0.9, "\(comparison)")
+        #expect(records.contains { $0.resynced })
+    }
+}
