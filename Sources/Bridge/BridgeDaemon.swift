@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 import Store
 
 /// Where a running daemon can be reached (the HTTP port is known once the server is up, which matters for port 0).
@@ -46,7 +47,7 @@ public enum BridgeDaemon {
         let pipeline = BridgePipeline(
             link: link, bus: bus, model: configuration.callModelConfiguration(),
             checkpointInterval: configuration.journal.checkpointSeconds,
-            staleCallAge: configuration.journal.staleCallHours * 3600, restoredOpenCalls: try store.openCalls(),
+            staleCallAge: configuration.journal.staleCallHours * 3600, restoredOpenCalls: try await store.openCalls(),
             logger: logger)
         let bridge = BridgeService(
             link: link, devices: configuration.monitoredDevices(), pipeline: pipeline, bus: bus,

@@ -1,3 +1,4 @@
+import CSTALink
 import CallModel
 import EventBus
 import Foundation

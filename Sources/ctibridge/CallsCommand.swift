@@ -2,6 +2,7 @@ import ArgumentParser
 import Bridge
 import CallModel
 import Foundation
+import Logging
 import Store
 
 /// `ctibridge calls`: call records from the store (contract §4, records in the shape of §5).

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Bridge
 import CSTA
+import CSTALink
+import NIOCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -134,7 +136,7 @@ final class StatusPrinter: Sendable {
             return true
         }
         guard due else { return }
-        let time = now.formatted(Date.FormatStyle().hour(.twoDigits(amPM: .omitted)).minute().second())
+        let time = now.formatted(Date.ISO8601FormatStyle(timeZone: .current).time(includingFractionalSeconds: false))
         say("\(time)  link \(link) · \(status.openCalls) calls in progress · \(status.finishedCalls) finished · journal #\(status.journalSeq)")
     }
 }

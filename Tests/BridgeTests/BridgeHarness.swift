@@ -3,6 +3,7 @@ import CSTA
 import CallModel
 import Foundation
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import Simulator
@@ -15,13 +16,13 @@ final class BridgeHarness: Sendable {
     let server: SimulatorServer
     let directory: String
     let configuration: BridgeConfiguration
-    let truth = Mutex<[CallRecord]>([])
-    let endpoints = Mutex<BridgeEndpoints?>(nil)
+    let truth = Locked<[CallRecord]>([])
+    let endpoints = Locked<BridgeEndpoints?>(nil)
     let stop = StopTrigger()
-    let daemon = Mutex<Task<Void, any Error>?>(nil)
+    let daemon = Locked<Task<Void, any Error>?>(nil)
     static let registry = PrometheusCollectorRegistry()
 
-    init(encoding: CSTAEncoding, agents: Int = 10, faults: [FaultSchedule] = []) async throws {
+    init(encoding: CSTAEncoding, agents: Int = 40, faults: [FaultSchedule] = []) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ctibridge-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var simulator = SimulatorConfiguration(host: "127.0.0.1", port: 0, encoding: encoding)
@@ -125,4 +126,11 @@ final class StopTrigger: Service, Sendable {
             stream.continuation.finish()
         }
     }
+}
+
+/// A value behind a mutex that closures can share.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T { try mutex.withLock { try body(&$0) } }
 }

@@ -1,4 +1,7 @@
 import Bridge
+import CSTA
+import CSTALink
+import CallModel
 import Foundation
 import Testing
 

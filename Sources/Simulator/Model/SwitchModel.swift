@@ -330,8 +330,10 @@ public struct SwitchModel: Sendable {
         return id
     }
 
+    /// Lower-case hex: what a BER decoder shows of the id's octets, so the ids the switch records (truth, its own
+    /// tables) are the ids the application sees and sends back, in either encoding.
     static func hexID(_ n: Int, digits: Int) -> String {
-        let text = String(n, radix: 16, uppercase: true)
+        let text = String(n, radix: 16, uppercase: false)
         return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
