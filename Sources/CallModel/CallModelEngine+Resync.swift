@@ -68,18 +68,19 @@ extension CallModelEngine {
         var listed: Set<String> = []
         for entries in snapshots.values { listed.formUnion(entries.keys) }
         for (id, leg) in calls.sorted(by: { $0.key < $1.key }) {
-            let observed = leg.connections.map(\.device).filter { isObserved($0) && snapshots[$0] != nil }
-            // Parties the snapshots show gone left during the outage.
-            let gone = observed.filter {
+            let observed = leg.connections.map(\.device).filter { isObserved($0) }
+            let checked = observed.filter { snapshots[$0] != nil }
+            // Parties whose snapshot does not show the call left it while events were lost.
+            let gone = checked.filter {
                 snapshots[$0]?[id] == nil && !resync.touchedParties.contains(Interaction.segmentKey(id, $0))
             }
-            if listed.contains(id) || resync.touched.contains(id) {
+            let keptByEvent = resync.touched.contains(id) && gone.count < observed.count
+            if listed.contains(id) || keptByEvent {
                 for device in gone { removeConnection(id, device, at: at) }
                 continue
             }
-            // Vanished: every observed party's snapshot was taken and none lists the call.
-            let unchecked = leg.connections.map(\.device).filter { isObserved($0) && snapshots[$0] == nil }
-            if !observed.isEmpty, unchecked.isEmpty, gone.count == observed.count {
+            // Vanished: no snapshot shows it (a party whose snapshot failed keeps it until the next chance).
+            if checked.count == observed.count {
                 endCall(id, at: at, cause: "resync", out: &out)
             }
         }

@@ -370,7 +370,11 @@ public struct CallModelEngine: Sendable {
     }
 
     /// Ends call `id` when none of the parties left in it is one the bridge observes.
+    ///
+    /// While the link is coming back, the model's parties may be stale (the call may have moved on while events were
+    /// lost), so the decision waits for the snapshots at link-up.
     mutating func endIfUnobserved(_ id: String, _ e: inout EventContext) {
+        guard !resync.reconnecting else { return }
         guard let leg = calls[id], !leg.connections.contains(where: { isObserved($0.device) }) else { return }
         endCall(id, at: e.at, cause: e.input.cause, out: &e.out)
     }

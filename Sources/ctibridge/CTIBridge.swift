@@ -22,10 +22,12 @@ struct CTIBridge: AsyncParsableCommand {
             Run the bridge daemon:                ctibridge serve --config /etc/ctibridge/ctibridge.yaml
             See it all on a simulated switch:     ctibridge demo
             List call records:                    ctibridge calls --since 2h --json
+            Compare them with a switch's truth:   ctibridge calls --compare truth.jsonl
+            Check the database:                   ctibridge store check --db ctibridge.sqlite
             """,
         subcommands: [
             DecodeCommand.self, EncodeCommand.self, SimulateCommand.self, TailCommand.self, ServeCommand.self,
-            DemoCommand.self, CallsCommand.self,
+            DemoCommand.self, CallsCommand.self, StoreCommand.self,
         ]
     )
 

@@ -34,6 +34,9 @@ struct CallsCommand: ParsableCommand {
     @Flag(name: .long, help: "One JSON record per line.")
     var json = false
 
+    @Option(name: .long, help: "Compare with reference records (JSON lines, e.g. `simulate --truth`) and print the result.")
+    var compare: String?
+
     func validate() throws {
         if let since { _ = try Self.time(since, "--since") }
         if let until { _ = try Self.time(until, "--until") }
@@ -50,12 +53,32 @@ struct CallsCommand: ParsableCommand {
             since: try since.map { try Self.time($0, "--since") }, until: try until.map { try Self.time($0, "--until") },
             limit: limit)
         var out = ""
-        if json {
+        if let compare {
+            let expected = try Self.readRecords(compare)
+            let comparison = CallRecordComparison(expected: expected, actual: records)
+            out = json ? comparison.json() + "\n" : comparison.description + "\n"
+        } else if json {
             for record in records { out += try record.jsonLine() + "\n" }
         } else {
             out = Self.table(records)
         }
         FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    /// Call records, one JSON object per line (blank lines skipped); the error names the line.
+    static func readRecords(_ path: String) throws -> [CallRecord] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        let decoder = JSONDecoder()
+        var records: [CallRecord] = []
+        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            do {
+                records.append(try decoder.decode(CallRecord.self, from: Data(line.utf8)))
+            } catch {
+                throw ValidationError("\(path):\(index + 1): not a call record (\(error))")
+            }
+        }
+        return records
     }
 
     func databasePath() throws -> String {
