@@ -115,11 +115,21 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "CallModel"]
+            dependencies: [
+                "Store",
+                "CallModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "EventBusTests",
-            dependencies: ["EventBus", "Store", "CallModel"]
+            dependencies: [
+                "EventBus",
+                "Store",
+                "CallModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "CTIBridgeCLITests",

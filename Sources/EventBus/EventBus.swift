@@ -129,6 +129,9 @@ public actor EventBus {
     /// The last sequence number committed to the journal (what subscribers have been offered so far).
     public var lastCommittedSeq: Int64 { committedSeq }
 
+    /// Sealed batches not yet committed (what back-pressure bounds).
+    var pendingBatchCount: Int { pending.count }
+
     // MARK: - Publishing
 
     /// Publishes events in order, with the open-call checkpoint change that goes with them.
