@@ -136,6 +136,21 @@ import Testing
         try await bus.shutdown()
     }
 
+    @Test func droppingTheBusEndsItsLiveStreams() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try openStore(directory.path("dropped.sqlite"))
+        var iterator: AsyncStream<BusDelivery>.Iterator
+        do {
+            let bus = try await makeBus(store)
+            iterator = await bus.subscribe().makeAsyncIterator()
+            try await bus.publish(event(1))
+            try await bus.flush()
+        }
+        #expect(await iterator.next() == delivered(1...1)[0])
+        #expect(await iterator.next() == nil)
+    }
+
     @Test func durableConsumerCatchesUpFollowsLiveAndResumesAfterItsOffset() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
