@@ -143,6 +143,24 @@ let package = Package(
             dependencies: ["CallModel", "CSTA", "Simulator"]
         ),
         .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "Store",
+                "CallModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "EventBusTests",
+            dependencies: [
+                "EventBus",
+                "Store",
+                "CallModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "BridgeTests",
             dependencies: [
                 "Bridge",

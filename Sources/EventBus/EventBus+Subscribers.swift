@@ -91,14 +91,14 @@ extension EventBus {
 
     /// A consumer that sees every committed event exactly once across restarts, when it commits its progress.
     ///
-    /// Iterating starts after the consumer's stored offset (``Store/CTIStore/offset(of:)-(_)``): it reads the
+    /// Iterating starts after the consumer's stored offset (`CTIStore.offset(of:)`): it reads the
     /// journal in pages (``Configuration/consumerPageSize``) until it has caught up, then follows newly committed
     /// events. It never drops anything; it only reads as fast as the consumer pulls, so it needs no buffer.
     ///
     /// Commit progress either with ``DurableConsumer/commit(_:)`` (at-least-once: effects made before a crash and
     /// after the last commit are made again), or exactly once by writing the effects and the offset in one
-    /// transaction: ``Store/CTIStore/recordCall(_:journalSeq:consumer:)-(_,_,_)`` or
-    /// ``Store/CTIStore/applyExactlyOnce(consumer:seq:_:)-(_,_,(Database)->Void)`` with the consumer's `name`.
+    /// transaction: `CTIStore.recordCall(_:journalSeq:consumer:)` or
+    /// `CTIStore.applyExactlyOnce(consumer:seq:_:)` with the consumer's `name`.
     /// Use one iterator per name at a time.
     ///
     /// - Parameter name: The consumer's name, the key of its offset in the store.

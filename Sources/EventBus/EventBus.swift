@@ -126,8 +126,17 @@ public actor EventBus {
         logger.debug("event bus started", metadata: ["lastSeq": "\(last)"])
     }
 
+    /// A bus dropped without ``shutdown()`` (its buffered events are lost, as in a crash) still ends its live
+    /// streams, so no reader waits forever. Durable consumers keep the bus alive while they iterate.
+    deinit {
+        for subscriber in live.values { subscriber.subscription?.finish() }
+    }
+
     /// The last sequence number committed to the journal (what subscribers have been offered so far).
     public var lastCommittedSeq: Int64 { committedSeq }
+
+    /// Sealed batches not yet committed (what back-pressure bounds).
+    var pendingBatchCount: Int { pending.count }
 
     // MARK: - Publishing
 
@@ -161,7 +170,7 @@ public actor EventBus {
         if case .failed(let error) = phase { throw error }
     }
 
-    /// Publishes one event (see ``publish(_:openCalls:)-(_,_)``).
+    /// Publishes one event (see `publish(_:openCalls:)`).
     public func publish(_ event: CallEvent, openCalls: OpenCallsDelta = .none) async throws {
         try await publish([event], openCalls: openCalls)
     }

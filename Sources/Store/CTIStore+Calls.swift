@@ -37,7 +37,7 @@ extension CTIStore {
     }
 
     /// Inserts or replaces a call (the `calls` row, its call ids and segments) inside the caller's transaction, e.g.
-    /// from ``applyExactlyOnce(consumer:seq:_:)-(_,_,(Database)->Void)``.
+    /// from `applyExactlyOnce(consumer:seq:_:)`.
     public func upsertCall(_ record: CallRecord, journalSeq: Int64, in db: Database) throws {
         try Self.upsertCall(record, json: encode(record, "upsertCall"), journalSeq: journalSeq, in: db)
     }

@@ -68,7 +68,7 @@ extension CTIStore {
     }
 
     /// Applies the effects of journal event `seq` for `consumer` exactly once, on GRDB's writer queue (see the
-    /// blocking ``applyExactlyOnce(consumer:seq:_:)-(_,_,(Database)->Void)``).
+    /// blocking `applyExactlyOnce(consumer:seq:_:)`).
     ///
     /// - Returns: `true` when `body` ran.
     @discardableResult
