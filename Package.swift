@@ -6,6 +6,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CSTA", targets: ["CSTA"]),
+        .library(name: "CallModel", targets: ["CallModel"]),
+        .library(name: "Store", targets: ["Store"]),
+        .library(name: "EventBus", targets: ["EventBus"]),
+        .library(name: "Simulator", targets: ["Simulator"]),
         .executable(name: "ctibridge", targets: ["ctibridge"]),
     ],
     dependencies: [

@@ -29,6 +29,17 @@ let package = Package(
             name: "CSTACorpusDump",
             dependencies: ["CSTACorpus", .product(name: "CSTA", package: rootIdentity)]
         ),
+        // decode → call model → durable journal, events/s: `swift run -c release PipelineBench --help`.
+        .executableTarget(
+            name: "PipelineBench",
+            dependencies: [
+                .product(name: "CSTA", package: rootIdentity),
+                .product(name: "CallModel", package: rootIdentity),
+                .product(name: "Store", package: rootIdentity),
+                .product(name: "EventBus", package: rootIdentity),
+                .product(name: "Simulator", package: rootIdentity),
+            ]
+        ),
         .executableTarget(
             name: "CodecBenchmarks",
             dependencies: [

@@ -4,6 +4,7 @@ import EventBus
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import Prometheus
 import ServiceLifecycle
@@ -50,7 +51,7 @@ public enum BridgeDaemon {
             staleCallAge: configuration.journal.staleCallHours * 3600, restoredOpenCalls: try await store.openCalls(),
             logger: logger)
         let bridge = BridgeService(
-            link: link, devices: configuration.monitoredDevices(), pipeline: pipeline, bus: bus,
+            link: link, devices: configuration.monitoredDevices(), pipeline: pipeline, bus: bus, store: store,
             consumer: CallRecordConsumer(bus: bus, store: store, logger: logger),
             tickInterval: configuration.journal.checkpointSeconds, logger: logger,
             status: onStatus.map { report in
@@ -94,6 +95,7 @@ struct BridgeService: Service {
     let devices: [String]
     let pipeline: BridgePipeline
     let bus: EventBus
+    let store: CTIStore
     let consumer: CallRecordConsumer
     let tickInterval: TimeInterval
     let logger: Logger
@@ -103,11 +105,13 @@ struct BridgeService: Service {
         await link.addMonitors(devices)
         logger.info("bridge starting", metadata: ["monitors": "\(devices.count)"])
         let consumerTask = Task { try await consumer.run() }
-        let ticker = Task { [pipeline, tickInterval, status] in
+        let ticker = Task { [pipeline, store, tickInterval, status] in
+            let databaseBytes = Gauge(label: "ctibridge_database_bytes")
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int64(tickInterval * 1000)))
                 if Task.isCancelled { break }
                 await pipeline.tick()
+                if let bytes = try? store.databaseBytes() { databaseBytes.record(bytes) }
                 await status?()
             }
         }
