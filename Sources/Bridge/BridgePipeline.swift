@@ -80,7 +80,9 @@ public actor BridgePipeline {
             guard let input = CSTAEventInput(record: message.record, monitoredDevice: message.device) else { break }
             out = engine.apply(input, at: now)
         case .snapshot(let device, let result):
-            engine.snapshot(device: device, callIDs: result.record.strings("snapshotCallIDs") ?? [], at: now)
+            engine.snapshot(
+                device: device, callIDs: result.record.strings("snapshotCallIDs") ?? [],
+                states: result.record.strings("snapshotStates") ?? [], at: now)
         case .state(let change):
             linkState = change
             lastLinkChange = now

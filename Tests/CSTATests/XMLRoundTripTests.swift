@@ -208,3 +208,37 @@ import Testing
         }
     }
 }
+
+@Suite("Snapshot states")
+struct SnapshotStateTests {
+    @Test(arguments: [CSTAEncoding.ber, .xml])
+    func snapshotDeviceStatesRoundTrip(encoding: CSTAEncoding) throws {
+        let record = CSTARecord([
+            "pdu": .string("returnResult"), "invokeId": .int(7), "op": .int(74), "service": .string("SnapshotDevice"),
+            "snapshotCallIDs": .strings(["0001", "00a2", "00b3"]),
+            "snapshotStates": .strings(["alerting", "connected", "hold"]),
+        ])
+        let bytes = encoding == .ber ? try BERCodec.encode(record) : try XMLCodec.encode(record)
+        let decoded = try CSTAMessage.decode(ByteBuffer(bytes: bytes), encoding: encoding).record()
+        #expect(decoded.strings("snapshotCallIDs") == ["0001", "00a2", "00b3"])
+        #expect(decoded.strings("snapshotStates") == ["alerting", "connected", "hold"])
+    }
+
+    @Test func unknownStatesAreLeftOut() throws {
+        let record = CSTARecord([
+            "pdu": .string("returnResult"), "invokeId": .int(7), "op": .int(74), "service": .string("SnapshotDevice"),
+            "snapshotCallIDs": .strings(["0001"]),
+        ])
+        let decoded = try CSTAMessage.decode(ByteBuffer(bytes: try BERCodec.encode(record)), encoding: .ber).record()
+        #expect(decoded["snapshotStates"] == nil)
+    }
+
+    @Test func simpleCallStateInXML() throws {
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?><SnapshotDeviceResponse xmlns="http://www.ecma-international.org/standards/ecma-323/csta/ed3"><crossRefIDorSnapshotData><snapshotData><snapshotDeviceResponseInfo><connectionIdentifier><callID>17</callID><deviceID>4001</deviceID></connectionIdentifier><localCallState><simpleCallState>callDelivered</simpleCallState></localCallState></snapshotDeviceResponseInfo></snapshotData></crossRefIDorSnapshotData></SnapshotDeviceResponse>
+            """
+        let decoded = try CSTAMessage.decode(ByteBuffer(string: xml), encoding: .xml).record()
+        #expect(decoded.strings("snapshotCallIDs") == ["17"])
+        #expect(decoded.strings("snapshotStates") == ["alerting"])
+    }
+}

@@ -108,12 +108,21 @@ enum BERServiceEncoder {
             w.raw(try E.connection(r.string("callID"), r.string("connDevice"), key: "callID"))
             if let ids = r.strings("newCallIDs") { w.raw(try E.connectionList(0xA0, ids, key: "newCallIDs")) }
         case Op.snapshotDevice:
+            let states = r.strings("snapshotStates") ?? []
             try w.constructed(0x76) { w throws(CSTAEncodeError) in
-                for id in r.strings("snapshotCallIDs") ?? [] {
+                for (index, id) in (r.strings("snapshotCallIDs") ?? []).enumerated() {
                     let conn = try E.connection(id, nil, key: "snapshotCallIDs")
+                    let state = index < states.count ? SnapshotStates.names.firstIndex(of: states[index]) : nil
                     try w.constructed(0x30) { w throws(CSTAEncodeError) in
                         w.raw(conn)
-                        w.null(0x82)  // localCallState: unknown
+                        if let state {
+                            // localCallState: compoundCallState [0] { LocalConnectionState [APPLICATION 14] }
+                            var compound = BERWriter()
+                            compound.integer(0x4E, Int64(state))
+                            w.element(0xA0, compound.bytes)
+                        } else {
+                            w.null(0x82)  // localCallState: unknown
+                        }
                     }
                 }
             }

@@ -77,7 +77,16 @@ struct FieldRenderer {
         put("routeSelected", f.routeSelected)
         put("systemStatus", f.systemStatus, CSTANames.systemStatuses)
         put("sysStatRegisterID", f.sysStatRegisterID)
-        if let ids = list(f.snapshotCallIDs) { r["snapshotCallIDs"] = .strings(ids) }
+        if let ids = list(f.snapshotCallIDs) {
+            r["snapshotCallIDs"] = .strings(ids)
+            let states =
+                f.snapshotCallIDs.kind == .berSnapshotDeviceData
+                ? SnapshotStates.ber(f.snapshotCallIDs, in: bytes) : XMLCodec.snapshotStates(f.snapshotCallIDs, in: bytes)
+            // Parallel to the ids; `unknown` where the switch did not say.
+            if states.count == ids.count, states.contains(where: { $0 != nil }) {
+                r["snapshotStates"] = .strings(states.map { $0 ?? "unknown" })
+            }
+        }
         if let devices = list(f.snapshotDevices) { r["snapshotDevices"] = .strings(devices) }
         put("reason", f.reason, nil)
         put("errorCode", f.errorCode)

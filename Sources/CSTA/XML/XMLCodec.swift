@@ -71,6 +71,60 @@ public enum XMLCodec {
     }
 }
 
+extension XMLCodec {
+    /// The device's local connection state per `snapshotDeviceResponseInfo` (`nil` when the item has none or says
+    /// `unknown`); see ``SnapshotStates``.
+    static func snapshotStates(_ list: ListField, in bytes: UnsafeRawBufferPointer) -> [String?] {
+        guard list.kind == .xmlSnapshotDeviceData, list.content.isPresent,
+            Int(list.content.start) + Int(list.content.count) <= bytes.count
+        else { return [] }
+        let range = list.content.range
+        var states: [String?] = []
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * XMLLimits.maximumDepth) { stack in
+            var scanner = XMLScanner(
+                bytes, from: range.lowerBound, to: range.upperBound, stack: stack.baseAddress!, lenient: true,
+                fragment: true)
+            var state: String? = nil
+            var sawFirst = false
+            var leafStart = 0
+            var names: [String] = []
+            while true {
+                guard let kind = try? scanner.next(), kind != .eof else { return }
+                let t = scanner.token
+                switch t.kind {
+                case .start:
+                    let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[t.localStart..<(t.localStart + t.localCount)]), as: UTF8.self)
+                    if t.depth == 1 {
+                        state = nil
+                        sawFirst = false
+                        names = []
+                    }
+                    names.append(name)
+                    leafStart = t.contentStart
+                case .end:
+                    let leaf = names.last ?? ""
+                    if t.depth >= 2, names.contains("localCallState"), t.tagStart > leafStart, !sawFirst {
+                        let raw = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[leafStart..<t.tagStart]), as: UTF8.self)
+                        let text = String(raw.filter { !$0.isWhitespace })
+                        if leaf == "localConnectionState", SnapshotStates.names.contains(text) {
+                            state = text
+                            sawFirst = true
+                        } else if leaf == "simpleCallState", let mapped = SnapshotStates.simple[text] {
+                            state = mapped
+                            sawFirst = true
+                        }
+                    }
+                    if t.depth == 1 { states.append(state) }
+                    if !names.isEmpty { names.removeLast() }
+                    leafStart = Int.max
+                case .cdata, .eof: break
+                }
+            }
+        }
+        return states
+    }
+}
+
 /// Reads the items of one list (see ``XMLCodec/forEachListItem(_:in:_:)``).
 private struct XMLListReader {
     let bytes: UnsafeRawBufferPointer

@@ -188,9 +188,15 @@ struct XMLRecordEncoder {
         if let device = r.string("device") { plainDevice("device", device) }
         if let ids = r.strings("snapshotCallIDs") {
             text("<crossRefIDorSnapshotData><snapshotData>")
-            for id in ids {
+            let states = r.strings("snapshotStates") ?? []
+            for (index, id) in ids.enumerated() {
                 text("<snapshotDeviceResponseInfo><connectionIdentifier><callID>\(escape(id))</callID>")
-                text("</connectionIdentifier></snapshotDeviceResponseInfo>")
+                text("</connectionIdentifier>")
+                if index < states.count, SnapshotStates.names.contains(states[index]) {
+                    text("<localCallState><compoundCallState><localConnectionState>\(states[index])")
+                    text("</localConnectionState></compoundCallState></localCallState>")
+                }
+                text("</snapshotDeviceResponseInfo>")
             }
             text("</snapshotData></crossRefIDorSnapshotData>")
         } else if let devices = r.strings("snapshotDevices") {

@@ -148,6 +148,7 @@ enum SwitchRequests {
         case "SnapshotDevice":
             let calls = try core.model.snapshotDevice(try requiredDevice("device"))
             result["snapshotCallIDs"] = .strings(calls.map(\.callID))
+            result["snapshotStates"] = .strings(calls.map(\.state.rawValue))
         case "SnapshotCall":
             let parties = try core.model.snapshotCall(try required("callID"))
             result["snapshotDevices"] = .strings(parties.map(\.device))
