@@ -231,23 +231,43 @@ extension CSTALinkClient {
     }
 
     func startApplicationSession() async throws {
+        let credentials = configuration.credentials
         var r = CSTARecord([
             "service": .string("StartApplicationSession"),
-            "applicationID": .string(configuration.credentials.applicationID),
+            "applicationID": .string(credentials.applicationID),
             "protocolVersion": .string("http://www.ecma-international.org/standards/ecma-323/csta/ed3"),
             "sessionDuration": .int(Int64(configuration.sessionDuration)),
         ])
-        if let user = configuration.credentials.dmccUser { r["authenticationName"] = .string(user) }
+        // Avaya SessionLoginInfo (`csta-notes.md` "DMCC XML session"). The record is never logged: it holds the password.
+        if let user = credentials.dmccUser { r["authenticationName"] = .string(user) }
+        if let password = credentials.dmccPassword { r["authenticationPassword"] = .string(password) }
+        if let delay = configuration.sessionCleanupDelay { r["sessionCleanupDelay"] = .int(Int64(delay)) }
         let answer: CSTAResult
         do {
             answer = try await send(r)
         } catch let error as CSTAServiceError {
-            throw CSTALinkError(.associationRejected, error.description)
+            throw Self.sessionRefused(error, user: credentials.dmccUser)
         }
         sessionID = answer.record.string("sessionID")
         sessionDuration = Int(answer.record.int("sessionDuration") ?? Int64(configuration.sessionDuration))
         lastSessionReset = clock.now
         guard sessionID != nil else { throw CSTALinkError(.protocolViolation, "no sessionID") }
+    }
+
+    /// StartApplicationSessionNegResponse → ``CSTALinkError``: ``CSTALinkError/Code/authenticationFailed`` when the
+    /// error names the log-in (ECMA-354 `invalidApplicationInfo`, which AES answers to a wrong user name or password,
+    /// or a vendor value that mentions authentication, log-in or password), else
+    /// ``CSTALinkError/Code/associationRejected``.
+    static func sessionRefused(_ error: CSTAServiceError, user: String?) -> CSTALinkError {
+        let value = error.value ?? ""
+        let lowered = value.lowercased()
+        let isLogin =
+            value == "invalidApplicationInfo" || lowered.contains("auth") || lowered.contains("login")
+            || lowered.contains("password")
+        let detail = "\(error.category ?? "error")/\(value.isEmpty ? "unspecified" : value)"
+        guard isLogin else { return CSTALinkError(.associationRejected, "StartApplicationSession refused: \(detail)") }
+        let who = user.map { "user \"\($0)\"" } ?? "no user name configured"
+        return CSTALinkError(.authenticationFailed, "the switch refused the DMCC log-in (\(who)): \(detail)")
     }
 
     func resetSessionTimer() async throws {

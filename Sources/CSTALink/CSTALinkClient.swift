@@ -87,6 +87,11 @@ public actor CSTALinkClient {
     public internal(set) var peakRequestsInFlight = 0
     /// The CSTA versions the switch accepted in its AARE.
     public internal(set) var acceptedVersions: [String] = []
+    /// Why the last start-up failed (``CSTALinkError/Code/authenticationFailed`` for a refused DMCC log-in, …);
+    /// cleared when the link comes up.
+    public internal(set) var lastStartUpError: CSTALinkError?
+    /// The start-up error of the connection that is ending, for its link-down event.
+    var endingError: CSTALinkError?
 
     /// Creates a link; nothing happens until ``start()``.
     /// - Parameters:
@@ -244,7 +249,7 @@ public actor CSTALinkClient {
                         try await self.startUp(generation: gen)
                         return await self.supervise(generation: gen)
                     } catch {
-                        return "start-up failed: \(error)"
+                        return await self.startUpFailed(error)
                     }
                 }
                 let first = await tasks.next() ?? "closed"
@@ -255,6 +260,21 @@ public actor CSTALinkClient {
             }
             return (reason, isUp)
         }
+    }
+
+    /// Remembers why start-up failed (for ``lastStartUpError`` and the link-down event) and says so in words.
+    func startUpFailed(_ error: any Error) -> String {
+        guard let linkError = error as? CSTALinkError else { return "start-up failed: \(error)" }
+        // A start-up cut short by the connection's end is not why the connection ended.
+        if linkError.code != .linkDown && linkError.code != .shutdown {
+            lastStartUpError = linkError
+            endingError = linkError
+        }
+        if linkError.code == .authenticationFailed {
+            logger.error("authentication failed", metadata: ["error": "\(linkError.message)"])
+            return "authentication failed: \(linkError.message)"
+        }
+        return "start-up failed: \(linkError)"
     }
 
     /// Clears everything that belonged to the connection and publishes link-down if it had been up or tried.
@@ -272,9 +292,10 @@ public actor CSTALinkClient {
         if publish {
             logger.warning("link down", metadata: ["reason": "\(reason)", "attempt": "\(attempt)"])
             if wasConnected || attempt == 1 {
-                sink.yield(.state(LinkStateChange(state: .down, reason: reason, attempt: attempt)))
+                sink.yield(.state(LinkStateChange(state: .down, reason: reason, attempt: attempt, error: endingError?.code)))
             }
         }
+        endingError = nil
     }
 
     /// Association, registration, monitor restart and snapshots; then link-up.
@@ -298,6 +319,7 @@ public actor CSTALinkClient {
         await snapshotMonitoredDevices()
         guard connection?.generation == gen else { throw CSTALinkError(.linkDown) }
         isUp = true
+        lastStartUpError = nil
         logger.info("link up", metadata: ["monitors": "\(started)", "failed": "\(failed)"])
         sink.yield(.state(LinkStateChange(state: .up, reason: "associated", attempt: attempt, monitors: started, failedMonitors: failed)))
         wakeUpWaiters()

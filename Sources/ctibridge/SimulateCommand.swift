@@ -61,6 +61,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Multiply every scenario duration by this factor.")
     var timeScale: Double = 1
 
+    @Option(help: "DMCC: the only user name StartApplicationSession may log in with (default: any log-in is accepted).")
+    var dmccUser: String?
+
+    @Option(help: "DMCC: the password that goes with --dmcc-user (or set CTIBRIDGE_DMCC_PASSWORD).")
+    var dmccPassword: String?
+
     func validate() throws {
         guard parseListen() != nil else { throw ValidationError("--listen must be HOST:PORT") }
         guard agents >= 0, agents < 100_000 else { throw ValidationError("--agents must be 0…99999") }
@@ -72,6 +78,17 @@ struct SimulateCommand: ParsableCommand {
         }
         if let flavor, SessionFlavor(rawValue: flavor) == nil { throw ValidationError("--flavor must be hipath, osv or dmcc") }
         for text in fault where FaultSchedule(parsing: text) == nil { throw ValidationError("bad --fault '\(text)'") }
+        if dmccUser != nil || dmccPassword != nil {
+            guard flavor == SessionFlavor.dmcc.rawValue else { throw ValidationError("--dmcc-user/--dmcc-password need --flavor dmcc") }
+            guard dmccUser != nil, effectiveDMCCPassword != nil else {
+                throw ValidationError("--dmcc-user and --dmcc-password (or CTIBRIDGE_DMCC_PASSWORD) go together")
+            }
+        }
+    }
+
+    /// `--dmcc-password`, else the environment (keeps the password out of `ps`).
+    var effectiveDMCCPassword: String? {
+        dmccPassword ?? (dmccUser == nil ? nil : ProcessInfo.processInfo.environment["CTIBRIDGE_DMCC_PASSWORD"])
     }
 
     /// Asking for a rate or a number of calls asks for load, even without naming a scenario.
@@ -93,7 +110,8 @@ struct SimulateCommand: ParsableCommand {
             host: host, port: port, encoding: encoding, framing: framing, flavor: flavor.flatMap(SessionFlavor.init),
             numbering: SwitchNumbering(firstDevice: firstDevice, agentCount: agents),
             systemStatusInterval: systemStatusInterval > 0 ? .nanoseconds(Int64(systemStatusInterval * 1e9)) : nil,
-            afterCallWork: effectiveScenario != "none", faults: fault.compactMap(FaultSchedule.init(parsing:)), seed: seed)
+            afterCallWork: effectiveScenario != "none", faults: fault.compactMap(FaultSchedule.init(parsing:)), seed: seed,
+            dmccLogin: dmccUser.flatMap { user in effectiveDMCCPassword.map { DMCCLogin(user: user, password: $0) } })
         var load = LoadScenario.Kind(rawValue: effectiveScenario).map {
             LoadScenario(kind: $0, rate: rate ?? 0.2, calls: calls ?? 0, seed: seed)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSTA
 import CSTALink
+import Foundation
 import Dispatch
 import Logging
 
@@ -78,6 +79,12 @@ struct TailCommand: ParsableCommand {
     @Option(help: "DMCC user name.")
     var dmccUser: String?
 
+    @Option(help: "DMCC password (or set CTIBRIDGE_DMCC_PASSWORD, which keeps it out of the process list).")
+    var dmccPassword: String?
+
+    @Option(help: "DMCC session duration to request, seconds.")
+    var sessionDuration: Int = 180
+
     @Flag(help: "Send SystemRegister after the association (always done for osv).")
     var systemRegister = false
 
@@ -92,6 +99,7 @@ struct TailCommand: ParsableCommand {
             throw ValidationError("--switch must be HOST:PORT")
         }
         guard heartbeat > 0, timeout > 0 else { throw ValidationError("--heartbeat and --timeout must be positive") }
+        guard sessionDuration > 0 else { throw ValidationError("--session-duration must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if tlsCa == nil && (tlsCert != nil || tlsKey != nil) { throw ValidationError("--tls-cert/--tls-key need --tls-ca") }
         do { _ = try DeviceList.parse(monitor) } catch { throw ValidationError("--monitor: \(error)") }
@@ -111,6 +119,8 @@ struct TailCommand: ParsableCommand {
         c.credentials.aarqName = aarqName
         c.credentials.aarqPassword = aarqPassword
         c.credentials.dmccUser = dmccUser
+        c.credentials.dmccPassword = dmccPassword ?? ProcessInfo.processInfo.environment["CTIBRIDGE_DMCC_PASSWORD"]
+        c.sessionDuration = sessionDuration
         c.systemRegister = systemRegister
         c.maskNumbersInLogs = !showNumbers
         if let tlsCa {

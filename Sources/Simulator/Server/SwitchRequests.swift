@@ -42,7 +42,7 @@ enum SwitchRequests {
             return result
         } catch {
             session.logger.info("request refused", metadata: ["service": "\(service)", "error": "\(error)"])
-            return error.record(invokeId: invokeId, encoding: encoding)
+            return error.record(invokeId: invokeId, encoding: encoding, service: service)
         }
     }
 

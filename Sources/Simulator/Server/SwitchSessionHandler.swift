@@ -79,7 +79,10 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         let invokeId = record.int("invokeId") ?? frame.headerInvokeId ?? 0
         switch record.string("pdu") {
         case "aarq": associate(record)
-        case "invoke": received(request: record, invokeId: invokeId)
+        case "invoke":
+            // The password is read for the log-in check only; it is not part of the record (records get logged).
+            let password = record.string("service") == "StartApplicationSession" ? message.authenticationPassword : nil
+            received(request: record, invokeId: invokeId, password: password)
         case "returnResult": receivedResult(record)
         case "returnError", "reject":
             logger.notice("application refused a switch request", metadata: ["record": "\(record.values)"])
@@ -122,7 +125,7 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         }
     }
 
-    private func received(request: CSTARecord, invokeId: Int64) {
+    private func received(request: CSTARecord, invokeId: Int64, password: String?) {
         let service = SwitchRequests.service(of: request)
         if !isAssociated && !SwitchRequests.allowedBeforeAssociation(service, flavor: configuration.flavor) {
             logger.notice("request before association refused", metadata: ["service": "\(service)"])
@@ -132,7 +135,9 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         }
         let answer: CSTARecord?
         heldBackEvents = []
-        if let share = rejectShare, Double.random(in: 0..<1, using: &random) < share, service != "SystemStatus" {
+        if service == "StartApplicationSession", let refusal = loginRefusal(request, password: password) {
+            answer = refusal.record(invokeId: invokeId, encoding: configuration.encoding, service: service)
+        } else if let share = rejectShare, Double.random(in: 0..<1, using: &random) < share, service != "SystemStatus" {
             answer = SwitchError.serviceBusy("fault injection").record(invokeId: invokeId, encoding: configuration.encoding)
         } else {
             answer = SwitchRequests.answer(request, service: service, invokeId: invokeId, session: self)
@@ -156,6 +161,18 @@ final class SwitchSessionHandler: ChannelInboundHandler {
             reply()
         }
         if service == "StopApplicationSession" { context?.close(promise: nil) }
+    }
+
+    // MARK: DMCC application session (ECMA-354)
+
+    /// With a configured log-in, a StartApplicationSession whose `SessionLoginInfo` does not match is refused with
+    /// `definedError` `invalidApplicationInfo` (what AES answers; the link reports it as an authentication failure).
+    private func loginRefusal(_ request: CSTARecord, password: String?) -> SwitchError? {
+        guard let login = configuration.dmccLogin else { return nil }
+        let user = request.string("authenticationName")
+        guard !login.accepts(user: user, password: password) else { return nil }
+        logger.warning("DMCC log-in refused", metadata: ["user": "\(user ?? "-")", "password": "\(password == nil ? "none" : "wrong")"])
+        return .applicationSession("invalidApplicationInfo", "wrong user name or password")
     }
 
     // MARK: Sending
