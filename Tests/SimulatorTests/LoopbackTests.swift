@@ -126,9 +126,10 @@ import Testing
             let session = try await c.request(
                 ["service": .string("StartApplicationSession"), "applicationID": .string("test"), "sessionDuration": .int(60)],
                 invokeId: 1)
-            #expect(session.string("sessionID") != nil && session.int("sessionDuration") == 60)
+            let sessionID = try #require(session.string("sessionID"))
+            #expect(session.int("sessionDuration") == 60)
             let reset = try await c.request(
-                ["service": .string("ResetApplicationSessionTimer"), "sessionID": .string("x"), "sessionDuration": .int(60)],
+                ["service": .string("ResetApplicationSessionTimer"), "sessionID": .string(sessionID), "sessionDuration": .int(60)],
                 invokeId: 2)
             #expect(reset.string("pdu") == "returnResult")
             let id = try await c.request(["service": .string("GetDeviceId"), "device": .string("4002")], invokeId: 3)

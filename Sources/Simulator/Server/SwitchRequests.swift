@@ -65,14 +65,16 @@ enum SwitchRequests {
         case "SystemRegister":
             result["sysStatRegisterID"] = .string("0001")
         case "StartApplicationSession":
-            result["sessionID"] = .string("SIM\(session.sessionID)")
+            let granted = session.startApplicationSession(requested: r.int("sessionDuration"))
+            result["sessionID"] = .string(granted.id)
             result["protocolVersion"] = .string(
                 r.string("protocolVersion") ?? "http://www.ecma-international.org/standards/ecma-323/csta/ed3")
-            result["sessionDuration"] = .int(r.int("sessionDuration") ?? 180)
+            result["sessionDuration"] = .int(granted.duration)
         case "ResetApplicationSessionTimer":
-            result["sessionDuration"] = .int(r.int("sessionDuration") ?? 180)
+            let duration = try session.resetApplicationSessionTimer(id: r.string("sessionID"), requested: r.int("sessionDuration"))
+            result["sessionDuration"] = .int(duration)
         case "StopApplicationSession":
-            break
+            session.stopApplicationSession()
         case "GetDeviceId":
             let ext = try requiredDevice("device")
             guard core.model.isInternal(ext) else { throw .invalidDeviceID("\(ext) is not on this switch") }

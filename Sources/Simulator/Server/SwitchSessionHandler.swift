@@ -21,6 +21,10 @@ final class SwitchSessionHandler: ChannelInboundHandler {
     private var timers: [LoopTimer] = []
     /// While a request is being answered, the events it raises wait here so they follow the answer on the wire.
     private var heldBackEvents: [(record: CSTARecord, headerInvokeId: Int64)]?
+    /// The ECMA-354 application session granted on this link (DMCC), and the timer that ends it unless a
+    /// ResetApplicationSessionTimer comes first.
+    private(set) var applicationSession: (id: String, duration: Int64)?
+    private var sessionExpiry: Scheduled<Void>?
 
     init(core: SwitchCore, logger: Logger) {
         self.core = core
@@ -54,6 +58,8 @@ final class SwitchSessionHandler: ChannelInboundHandler {
     private func stop() {
         for timer in timers { timer.cancel() }
         timers = []
+        sessionExpiry?.cancel()
+        sessionExpiry = nil
         if sessionID != 0 { core.unregister(sessionID) }
         self.context = nil
     }
@@ -175,6 +181,55 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         return .applicationSession("invalidApplicationInfo", "wrong user name or password")
     }
 
+    /// Grants the session (the requested duration, at least a second; 180 s when none is asked for) and starts its
+    /// timer.
+    func startApplicationSession(requested: Int64?) -> (id: String, duration: Int64) {
+        let granted = (id: "SIM\(sessionID)", duration: max(1, requested ?? 180))
+        applicationSession = granted
+        armSessionTimer()
+        return granted
+    }
+
+    /// ResetApplicationSessionTimer: only the session's own id restarts its timer (with the newly requested duration,
+    /// if any). Per ECMA-354 nothing else does — a link busy with other traffic still expires.
+    func resetApplicationSessionTimer(id: String?, requested: Int64?) throws(SwitchError) -> Int64 {
+        guard let session = applicationSession, id == session.id else {
+            throw .applicationSession("invalidSessionID", "no application session \(id ?? "(none)") on this link")
+        }
+        applicationSession?.duration = max(1, requested ?? session.duration)
+        armSessionTimer()
+        return applicationSession?.duration ?? session.duration
+    }
+
+    /// StopApplicationSession: the session ends (the link is closed after the answer).
+    func stopApplicationSession() {
+        sessionExpiry?.cancel()
+        sessionExpiry = nil
+        applicationSession = nil
+    }
+
+    private func armSessionTimer() {
+        sessionExpiry?.cancel()
+        guard let context, let session = applicationSession else { return }
+        sessionExpiry = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(session.duration)) { [self] in
+            sessionExpired()
+        }
+    }
+
+    /// The session timer ran out: ApplicationSessionTerminated (reason `sessionTimerExpired`), then the link closes.
+    private func sessionExpired() {
+        guard let session = applicationSession, let context, !halfOpen else { return }
+        logger.notice("DMCC session expired, terminating", metadata: ["sessionID": "\(session.id)", "duration": "\(session.duration)s"])
+        applicationSession = nil
+        sessionExpiry = nil
+        send(
+            CSTARecord([
+                "pdu": .string("invoke"), "service": .string("ApplicationSessionTerminated"), "sessionID": .string(session.id),
+                "reason": .string("sessionTimerExpired"),
+            ]), headerInvokeId: 9999)
+        context.close(promise: nil)
+    }
+
     // MARK: Sending
 
     /// An invoke id for a switch-initiated request or event (BER 1…32767; XML requests 1…9998).
@@ -280,6 +335,7 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         halfOpen = true
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         for timer in timers { timer.cancel() }
+        sessionExpiry?.cancel()
     }
 
     /// Writes bytes that are no frame (the `garbage` fault).
