@@ -126,6 +126,7 @@ extension CSTALinkClient {
         for w in slotWaiters { w.resume(throwing: error) }
         slotWaiters.removeAll()
         slotsUsed = 0
+        unanswered.removeAll()
         allocator.releaseAll()
     }
 
@@ -154,6 +155,10 @@ extension CSTALinkClient {
             logger.warning("switch released the association", metadata: ["pdu": "\(record.string("pdu") ?? "")"])
             connection?.channel.close(promise: nil)
         case "returnResult", "returnError", "reject":
+            if let id = record.int("invokeId").map(Int.init), pending[id] == nil, let service = unanswered.removeValue(forKey: id) {
+                answeredAnyway(message, record, invokeId: id, service: service)
+                return
+            }
             guard let id = record.int("invokeId").map(Int.init), let p = finish(id) else {
                 logger.notice("answer for no request in flight", metadata: ["invokeId": "\(record.int("invokeId") ?? -1)"])
                 return

@@ -56,6 +56,9 @@ public actor CSTALinkClient {
     var isUp = false
     var allocator: InvokeIdAllocator
     var pending: [Int: Pending] = [:]
+    /// Invoke ids of requests the switch does not answer (RouteSelect, RouteEnd), kept for a request timeout so a
+    /// returnError still finds its service and no new request reuses the id meanwhile.
+    var unanswered: [Int: String] = [:]
     var serial: UInt64 = 0
     var slotsUsed = 0
     var slotWaiters: [CheckedContinuation<Void, any Error>] = []
@@ -224,6 +227,7 @@ public actor CSTALinkClient {
             let (outStream, out) = AsyncStream.makeStream(of: ByteBuffer.self)
             connection = Connection(channel: channel.channel, out: out, generation: gen)
             allocator = InvokeIdAllocator(range: configuration.invokeIdRange)
+            unanswered.removeAll()
             switchStatusSeen = false
             lastInbound = clock.now
             lastKeepAlive = clock.now

@@ -55,6 +55,9 @@ enum SwitchRequests {
             guard let value = r.string(key), !value.isEmpty else { throw .valueOutOfRange("missing \(key)") }
             return value
         }
+        /// A call or cross-reference id: the switch writes them as upper-case hex; BER renders octets in lower case, so
+        /// an application echoing one over BER sends `000a` for `000A`.
+        func requiredID(_ key: String) throws(SwitchError) -> String { try required(key).uppercased() }
         func requiredDevice(_ key: String) throws(SwitchError) -> String {
             guard let value = device(r.string(key)), !value.isEmpty else { throw .invalidDeviceID("missing \(key)") }
             return value
@@ -83,7 +86,7 @@ enum SwitchRequests {
             let crossRef = try core.startMonitor(device: try requiredDevice("monitorObject"), session: session.sessionID)
             result["monitorCrossRefID"] = .string(crossRef)
         case "MonitorStop":
-            try core.stopMonitor(crossRef: try required("monitorCrossRefID"), session: session.sessionID)
+            try core.stopMonitor(crossRef: try requiredID("monitorCrossRefID"), session: session.sessionID)
         case "MakeCall":
             let calling = try requiredDevice("calling")
             let called = try requiredDevice("called")
@@ -91,7 +94,7 @@ enum SwitchRequests {
             result["callID"] = .string(call)
             result["connDevice"] = .string(calling)
         case "AnswerCall", "ClearConnection", "HoldCall", "RetrieveCall":
-            let call = try required("callID")
+            let call = try requiredID("callID")
             let device = try requiredDevice("connDevice")
             try core.perform { (m, now) throws(SwitchError) in
                 switch service {
@@ -102,10 +105,10 @@ enum SwitchRequests {
                 }
             }
         case "ClearCall":
-            let call = try required("callID")
+            let call = try requiredID("callID")
             try core.perform { (m, now) throws(SwitchError) in try m.clearCall(callID: call, now: now) }
         case "ConsultationCall":
-            let call = try required("callID")
+            let call = try requiredID("callID")
             let device = try requiredDevice("connDevice")
             guard let consulted = Self.device(r.string("otherDevice") ?? r.string("called")) else {
                 throw .invalidDeviceID("missing consultedDevice")
@@ -116,9 +119,9 @@ enum SwitchRequests {
             result["callID"] = .string(new)
             result["connDevice"] = .string(device)
         case "TransferCall", "ConferenceCall":
-            let held = try required("callID")
+            let held = try requiredID("callID")
             let device = try requiredDevice("connDevice")
-            let active = try required("secondaryCallID")
+            let active = try requiredID("secondaryCallID")
             let resulting = try core.perform { (m, now) throws(SwitchError) in
                 service == "TransferCall"
                     ? try m.transferCall(heldCallID: held, activeCallID: active, device: device, now: now)
@@ -127,7 +130,7 @@ enum SwitchRequests {
             result["callID"] = .string(resulting)
             result["newCallIDs"] = .strings([resulting])
         case "SingleStepTransferCall", "DeflectCall":
-            let call = try required("callID")
+            let call = try requiredID("callID")
             let device = try requiredDevice("connDevice")
             let to = try requiredDevice("otherDevice")
             try core.perform { (m, now) throws(SwitchError) in
@@ -151,16 +154,14 @@ enum SwitchRequests {
             let calls = try core.model.snapshotDevice(try requiredDevice("device"))
             result["snapshotCallIDs"] = .strings(calls.map(\.callID))
         case "SnapshotCall":
-            let parties = try core.model.snapshotCall(try required("callID"))
+            let parties = try core.model.snapshotCall(try requiredID("callID"))
             result["snapshotDevices"] = .strings(parties.map(\.device))
         case "RouteSelectRequest":
-            let crossRef = try required("routeingCrossRefID")
-            let destination = try requiredDevice("routeSelected")
-            try core.perform { (m, now) throws(SwitchError) in
-                try m.routeSelect(routeingCrossRefID: crossRef, destination: destination, now: now)
-            }
+            let crossRef = try requiredID("routeingCrossRefID")
+            try core.answerRoute(crossRef, destination: try requiredDevice("routeSelected"), session: session.sessionID)
             return false
         case "RouteEndRequest":
+            try core.answerRoute(try requiredID("routeingCrossRefID"), destination: nil, session: session.sessionID)
             return false
         default:
             throw .notSupported("\(service) is not supported by the simulator")
