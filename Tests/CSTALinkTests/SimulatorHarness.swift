@@ -145,6 +145,8 @@ struct LinkVariant: Sendable, CustomTestStringConvertible {
 
     static let hipath = LinkVariant(name: "BER/hipath", encoding: .ber, framing: .hipath, simulatorFlavor: .hipath, linkFlavour: .hipathBER)
     static let berU16 = LinkVariant(name: "BER/u16", encoding: .ber, framing: .u16, simulatorFlavor: .hipath, linkFlavour: .hipathBER)
+    /// RFC 1006 `03 00 LL LL` framing (the length counts the 4-byte header).
+    static let berTPKT = LinkVariant(name: "BER/tpkt", encoding: .ber, framing: .tpkt, simulatorFlavor: .hipath, linkFlavour: .hipathBER)
     static let osv = LinkVariant(name: "XML-OSV/ecma323", encoding: .xml, framing: .ecma323, simulatorFlavor: .osv, linkFlavour: .openScapeXML)
     static let dmcc = LinkVariant(name: "XML-DMCC/ecma323", encoding: .xml, framing: .ecma323, simulatorFlavor: .dmcc, linkFlavour: .dmccXML)
 
