@@ -189,7 +189,7 @@ public actor CSTALinkClient {
             } catch {
                 reason = "connect failed: \(error)"
             }
-            connectionGone(reason: reason, publish: true)
+            connectionGone(reason: stopped ? "shutdown" : reason, publish: true)
             if Task.isCancelled || stopped { return }
             let delay = configuration.backoff.delay(attempt: failures, random: Double.random(in: 0...1))
             failures += 1
@@ -209,7 +209,7 @@ public actor CSTALinkClient {
                     attempt += 1
                     let reason: String
                     do { reason = try await session(channel).0 } catch { reason = "\(error)" }
-                    connectionGone(reason: reason, publish: true)
+                    connectionGone(reason: stopped ? "shutdown" : reason, publish: true)
                 }
             }
         } catch {
@@ -294,7 +294,7 @@ public actor CSTALinkClient {
         crossRefByDevice.removeAll()
         deviceByCrossRef.removeAll()
         if publish {
-            logger.warning("link down", metadata: ["reason": "\(reason)", "attempt": "\(attempt)"])
+            logger.log(level: stopped ? .info : .warning, "link down", metadata: ["reason": "\(reason)", "attempt": "\(attempt)"])
             if wasConnected || attempt == 1 {
                 sink.yield(.state(LinkStateChange(state: .down, reason: reason, attempt: attempt, error: endingError?.code)))
             }

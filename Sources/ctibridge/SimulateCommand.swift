@@ -15,7 +15,8 @@ struct SimulateCommand: ParsableCommand {
         discussion: """
             Example: ctibridge simulate --listen 127.0.0.1:4711 --encoding ber --framing hipath \
             --scenario inbound --rate 0.5 --agents 10 --seed 7 --truth calls.jsonl --fault drop:15s
-            Runs until SIGINT or SIGTERM.
+            Prints {"type":"listening","host":…,"port":…} on standard output once listening (--listen HOST:0 picks \
+            a free port); logs go to standard error. Runs until SIGINT or SIGTERM, then exits 0.
             """
     )
 
@@ -117,11 +118,12 @@ struct SimulateCommand: ParsableCommand {
         }
         load?.timeScale = timeScale
         let sink = try truth.map { try TruthFile(path: $0) }
+        let signals = TerminationSignals()
         let failure = Mutex<(any Error)?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task { [load] in
+        Task { [load, signals] in
             do {
-                try await Self.serve(configuration: configuration, load: load, sink: sink)
+                try await Self.serve(configuration: configuration, load: load, sink: sink, signals: signals)
             } catch {
                 failure.withLock { $0 = error }
             }
@@ -131,16 +133,32 @@ struct SimulateCommand: ParsableCommand {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
-    private static func serve(configuration: SimulatorConfiguration, load: LoadScenario?, sink: TruthFile?) async throws {
+    private static func serve(
+        configuration: SimulatorConfiguration, load: LoadScenario?, sink: TruthFile?, signals: TerminationSignals
+    ) async throws {
         let logger = Logger(label: "ctibridge.simulate")
         let server = try await SimulatorServer.start(configuration: configuration, logger: logger) { record in
             sink?.append(record)
         }
         if let load { try await server.startLoad(load) }
-        await waitForTerminationSignal()
+        printListening(server)
+        await signals.wait()
         logger.info("shutting down")
         try await server.shutdown()
     }
+}
+
+/// One JSON line on standard output once the switch listens — `--listen HOST:0` picks a free port, and this is how a
+/// script or test learns it: `{"type":"listening","host":"127.0.0.1","port":40123,"encoding":"ber",…}`.
+private func printListening(_ server: SimulatorServer) {
+    let c = server.configuration
+    let host = server.localAddress.ipAddress ?? c.host
+    var out = OutputWriter()
+    out.line {
+        $0.append(contentsOf: "{\"type\":\"listening\",\"host\":\(KeySetJSON.quoted(host)),\"port\":\(server.localAddress.port ?? c.port)".utf8)
+        $0.append(contentsOf: ",\"encoding\":\"\(c.encoding.rawValue)\",\"framing\":\"\(c.framing.rawValue)\",\"flavor\":\"\(c.flavor.rawValue)\"}".utf8)
+    }
+    out.flush()
 }
 
 /// Appends truth records to a file, one JSON line each.
@@ -162,20 +180,4 @@ final class TruthFile: Sendable {
         guard let line = try? record.jsonLine() else { return }
         handle.write(Data((line + "\n").utf8))
     }
-}
-
-/// Waits for SIGINT or SIGTERM.
-func waitForTerminationSignal() async {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    let (stream, continuation) = AsyncStream<Void>.makeStream()
-    let signalQueue = DispatchQueue(label: "ctibridge.simulate.signals")
-    let sources = [SIGINT, SIGTERM].map { number in
-        let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-        source.setEventHandler { continuation.yield() }
-        source.resume()
-        return source
-    }
-    for await _ in stream { break }
-    for source in sources { source.cancel() }
 }

@@ -15,7 +15,8 @@ struct TailCommand: ParsableCommand {
             Example: ctibridge tail --switch 10.0.0.5:1040 --encoding ber --framing hipath --monitor 4001-4010,8001
             Prints one JSON line per message from the switch (plus "monitoredDevice" for events on a monitored \
             device, and the SnapshotDevice results after each link-up), and {"type":"link","state":"up|down",…} \
-            when the link changes state. Logs go to standard error. Runs until interrupted.
+            when the link changes state. Logs go to standard error. Runs until SIGINT or SIGTERM, then closes the link \
+            and exits 0.
             """
     )
 
@@ -138,18 +139,28 @@ struct TailCommand: ParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         var logger = Logger(label: "ctibridge.tail") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
+        let signals = TerminationSignals()
         let finished = DispatchSemaphore(value: 0)
-        Task {
-            await Self.tail(config, devices: devices, logger: logger)
+        Task { [signals] in
+            await Self.tail(config, devices: devices, logger: logger, signals: signals)
             finished.signal()
         }
         finished.wait()
     }
 
-    static func tail(_ config: LinkConfiguration, devices: [String], logger: Logger) async {
+    static func tail(_ config: LinkConfiguration, devices: [String], logger: Logger, signals: TerminationSignals) async {
         let link = CSTALinkClient(configuration: config, logger: logger)
         await link.addMonitors(devices)
         await link.start()
+        let printer = Task { await printEvents(of: link) }
+        // A stop signal shuts the link down, which finishes `events` and so the printer.
+        let number = await signals.wait()
+        logger.info("stopping", metadata: ["signal": "\(number)"])
+        await link.shutdown()
+        await printer.value
+    }
+
+    static func printEvents(of link: CSTALinkClient) async {
         var out = OutputWriter()
         func message(_ m: CSTAEventMessage) {
             var record = m.record
