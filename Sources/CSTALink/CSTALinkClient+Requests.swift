@@ -30,9 +30,9 @@ extension CSTALinkClient {
 
     /// Sends without waiting for the link to be up (start-up traffic).
     func send(_ record: CSTARecord, timeout: Duration? = nil) async throws -> CSTAResult {
-        guard let gen = connection?.generation else { throw CSTALinkError(.linkDown, "not connected") }
+        guard let gen = connection?.generation, isCurrent(gen) else { throw CSTALinkError(.linkDown, "not connected") }
         try await acquireSlot()
-        guard let conn = connection, conn.generation == gen else {
+        guard let conn = connection, isCurrent(gen) else {
             releaseSlot()
             throw CSTALinkError(.linkDown, "connection lost")
         }
@@ -133,7 +133,7 @@ extension CSTALinkClient {
     // MARK: Inbound
 
     func receive(_ frame: CSTAFrame, generation gen: Int) {
-        guard connection?.generation == gen else { return }
+        guard isCurrent(gen) else { return }
         lastInbound = clock.now
         if let error = frame.error {
             logger.warning("bad frame skipped", metadata: ["error": "\(error)"])

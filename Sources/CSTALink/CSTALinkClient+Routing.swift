@@ -29,7 +29,7 @@ extension CSTALinkClient {
 
     /// Writes an invoke that the switch does not answer; its invoke id stays taken for a request timeout.
     func sendWithoutAnswer(_ keys: [String: CSTARecord.Value]) throws {
-        guard isUp, let conn = connection else { throw CSTALinkError(.linkDown, "the link is not up") }
+        guard isUp, let conn = connection, !conn.ending else { throw CSTALinkError(.linkDown, "the link is not up") }
         guard let id = allocator.allocate() else { throw CSTALinkError(.invokeIdsExhausted) }
         var r = CSTARecord(keys)
         r["pdu"] = .string("invoke")

@@ -47,6 +47,8 @@ public actor CSTALinkClient {
         var channel: any Channel
         var out: AsyncStream<ByteBuffer>.Continuation
         var generation: Int
+        /// The session has decided the connection is over; nothing more is sent on it.
+        var ending = false
     }
 
     // Connection state.
@@ -233,7 +235,8 @@ public actor CSTALinkClient {
             lastKeepAlive = clock.now
             keepAliveOutstanding = false
             logger.info("connected", metadata: ["peer": "\(channel.channel.remoteAddress.map { "\($0)" } ?? "?")"])
-            let reason = await withTaskGroup(of: String.self) { tasks in
+            // Each task ends with why the connection is over; the start-up watchdog ends with `nil` once the link is up.
+            let reason = await withTaskGroup(of: String?.self) { tasks in
                 tasks.addTask {
                     do {
                         for try await frame in inbound { await self.receive(frame, generation: gen) }
@@ -256,15 +259,37 @@ public actor CSTALinkClient {
                         return await self.startUpFailed(error)
                     }
                 }
-                let first = await tasks.next() ?? "closed"
+                tasks.addTask { await self.watchStartUp(generation: gen) }
+                var first = "closed"
+                while let next = await tasks.next() {
+                    if let next {
+                        first = next
+                        break
+                    }
+                }
                 out.finish()
                 channel.channel.close(promise: nil)
                 tasks.cancelAll()
+                // Requests in flight (a start-up's MonitorStarts, say) would otherwise hold the session until they
+                // time out.
+                self.connectionEnding(generation: gen, reason: first)
                 return first
             }
             return (reason, isUp)
         }
     }
+
+    /// The session is over: nothing more is sent, and whatever waits for an answer fails now.
+    func connectionEnding(generation gen: Int, reason: String) {
+        guard connection?.generation == gen else { return }
+        connection?.ending = true
+        failAll(CSTALinkError(.linkDown, reason))
+        association?.resume(throwing: CSTALinkError(.linkDown, reason))
+        association = nil
+    }
+
+    /// Whether `gen` is the connection in use (not ended, not being ended).
+    func isCurrent(_ gen: Int) -> Bool { connection.map { $0.generation == gen && !$0.ending } ?? false }
 
     /// Remembers why start-up failed (for ``lastStartUpError`` and the link-down event) and says so in words.
     func startUpFailed(_ error: any Error) -> String {
@@ -318,15 +343,30 @@ public actor CSTALinkClient {
         case .dmccXML:
             try await startApplicationSession()
         }
-        guard connection?.generation == gen else { throw CSTALinkError(.linkDown) }
+        guard isCurrent(gen) else { throw CSTALinkError(.linkDown) }
         let (started, failed) = await restartMonitors()
+        guard isCurrent(gen) else { throw CSTALinkError(.linkDown) }
         await snapshotMonitoredDevices()
-        guard connection?.generation == gen else { throw CSTALinkError(.linkDown) }
+        guard isCurrent(gen) else { throw CSTALinkError(.linkDown) }
         isUp = true
         lastStartUpError = nil
         logger.info("link up", metadata: ["monitors": "\(started)", "failed": "\(failed)"])
         sink.yield(.state(LinkStateChange(state: .up, reason: "associated", attempt: attempt, monitors: started, failedMonitors: failed)))
         wakeUpWaiters()
+    }
+
+    /// Dead-link detection while the link is coming up (``supervise(generation:)`` takes over at link-up): a switch
+    /// that answers nothing for ``LinkConfiguration/effectiveDeadLinkInterval`` during start-up — half-open between
+    /// the association and the last snapshot, say — ends the connection then, instead of after every start-up request
+    /// has timed out. Returns `nil` once the link is up.
+    func watchStartUp(generation gen: Int) async -> String? {
+        let dead = configuration.effectiveDeadLinkInterval
+        while !Task.isCancelled, isCurrent(gen), !isUp {
+            let silence = clock.now - lastInbound
+            if silence >= dead { return "dead link during start-up: no answer for \(silence)" }
+            try? await Task.sleep(for: max(.milliseconds(1), min(dead - silence, .milliseconds(100))))
+        }
+        return nil
     }
 
     /// Keep-alives when idle, dead-link detection, DMCC session timer resets. Returns why the link is dead.

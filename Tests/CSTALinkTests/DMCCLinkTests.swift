@@ -79,20 +79,21 @@ import Testing
         await h.shutdown()
     }
 
-    /// ECMA-354 session timer: with a 2 s session the link resets the timer often enough that the switch never
-    /// terminates the session, over more than three durations; the link stays up on one connection and still gets
-    /// events.
+    /// ECMA-354 session timer: with a 3 s session the link resets the timer (every second) often enough that the
+    /// switch never terminates the session, over more than three durations; the link stays up on one connection and
+    /// still gets events.
     @Test func theLinksTimerResetsKeepAShortSessionAlive() async throws {
         let h = try await SimulatorLink.start(
             .dmcc, monitors: ["4001", "4002", "8001"], agentsReady: true,
             configure: { c in
-                c.sessionDuration = 2
+                c.sessionDuration = 3
                 c.heartbeatInterval = .seconds(1)
                 c.deadLinkInterval = .seconds(4)
             })
         let sessionID = await h.link.sessionID
         #expect(sessionID != nil)
-        try await Task.sleep(for: .milliseconds(6500))
+        #expect(await h.link.sessionDuration == 3)
+        try await Task.sleep(for: .milliseconds(9500))
         #expect(h.simulatorLogs.lines(startingWith: "DMCC session expired").isEmpty)
         #expect(await h.log.stateChanges().map(\.change.state) == [.up], "state changes while the session should live")
         #expect(await h.link.sessionID == sessionID)
