@@ -155,7 +155,9 @@ extension CSTALinkClient {
             logger.warning("switch released the association", metadata: ["pdu": "\(record.string("pdu") ?? "")"])
             connection?.channel.close(promise: nil)
         case "returnResult", "returnError", "reject":
-            if let id = record.int("invokeId").map(Int.init), pending[id] == nil, let service = unanswered.removeValue(forKey: id) {
+            if let id = record.int("invokeId").map(Int.init), pending[id] == nil,
+                let service = unanswered.removeValue(forKey: id)
+            {
                 answeredAnyway(message, record, invokeId: id, service: service)
                 return
             }

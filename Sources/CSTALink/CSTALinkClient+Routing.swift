@@ -2,12 +2,13 @@ import CSTA
 import Logging
 
 /// Routing: the switch asks with a RouteRequest (a ``LinkEvent/message(_:)`` with `service` `RouteRequest`, its
-/// `routeingCrossRefID`, `currentRoute`, `calling` and `callID`); the application answers with ``routeSelect(routeingCrossRefID:destination:)``
-/// or gives the call back to the switch's default routing with ``routeEnd(routeingCrossRefID:reason:)``.
+/// `routeingCrossRefID`, `currentRoute`, `calling` and `callID`); the application answers with
+/// ``routeSelect(routeingCrossRefID:destination:)`` or gives the call back to the switch's default routing with
+/// ``routeEnd(routeingCrossRefID:reason:)``.
 ///
-/// Both are CSTA operations without a result (`csta-notes.md`: "app→SF, no response"): they return once the request is
-/// written. If the switch refuses one (a returnError, say for an unknown cross-reference id) the refusal is logged and
-/// published on ``events`` as a `returnError` message whose `service` names the request.
+/// Both are CSTA operations without a result (`csta-notes.md`: "app→SF, no response"): they return once the request
+/// is written. If the switch refuses one (a returnError, say for an unknown cross-reference id) the refusal is logged
+/// and published on ``events`` as a `returnError` message whose `service` names the request.
 extension CSTALinkClient {
     /// RouteSelectRequest: send the call waiting for a route to `destination`.
     public func routeSelect(routeingCrossRefID: String, destination: String) throws {

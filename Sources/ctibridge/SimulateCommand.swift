@@ -80,7 +80,9 @@ struct SimulateCommand: ParsableCommand {
         if let flavor, SessionFlavor(rawValue: flavor) == nil { throw ValidationError("--flavor must be hipath, osv or dmcc") }
         for text in fault where FaultSchedule(parsing: text) == nil { throw ValidationError("bad --fault '\(text)'") }
         if dmccUser != nil || dmccPassword != nil {
-            guard flavor == SessionFlavor.dmcc.rawValue else { throw ValidationError("--dmcc-user/--dmcc-password need --flavor dmcc") }
+            guard flavor == SessionFlavor.dmcc.rawValue else {
+                throw ValidationError("--dmcc-user/--dmcc-password need --flavor dmcc")
+            }
             guard dmccUser != nil, effectiveDMCCPassword != nil else {
                 throw ValidationError("--dmcc-user and --dmcc-password (or CTIBRIDGE_DMCC_PASSWORD) go together")
             }
@@ -152,12 +154,12 @@ struct SimulateCommand: ParsableCommand {
 /// script or test learns it: `{"type":"listening","host":"127.0.0.1","port":40123,"encoding":"ber",…}`.
 private func printListening(_ server: SimulatorServer) {
     let c = server.configuration
-    let host = server.localAddress.ipAddress ?? c.host
+    let host = KeySetJSON.quoted(server.localAddress.ipAddress ?? c.host)
+    let port = server.localAddress.port ?? c.port
+    let line = "{\"type\":\"listening\",\"host\":\(host),\"port\":\(port),\"encoding\":\"\(c.encoding.rawValue)\","
+        + "\"framing\":\"\(c.framing.rawValue)\",\"flavor\":\"\(c.flavor.rawValue)\"}"
     var out = OutputWriter()
-    out.line {
-        $0.append(contentsOf: "{\"type\":\"listening\",\"host\":\(KeySetJSON.quoted(host)),\"port\":\(server.localAddress.port ?? c.port)".utf8)
-        $0.append(contentsOf: ",\"encoding\":\"\(c.encoding.rawValue)\",\"framing\":\"\(c.framing.rawValue)\",\"flavor\":\"\(c.flavor.rawValue)\"}".utf8)
-    }
+    out.line { $0.append(contentsOf: line.utf8) }
     out.flush()
 }
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CSTA
 import CSTALink
-import Foundation
 import Dispatch
+import Foundation
 import Logging
 
 /// `ctibridge tail`: connect to a switch, monitor devices, print every message as key-set JSON and every link state

@@ -74,8 +74,8 @@ enum SwitchRequests {
                 r.string("protocolVersion") ?? "http://www.ecma-international.org/standards/ecma-323/csta/ed3")
             result["sessionDuration"] = .int(granted.duration)
         case "ResetApplicationSessionTimer":
-            let duration = try session.resetApplicationSessionTimer(id: r.string("sessionID"), requested: r.int("sessionDuration"))
-            result["sessionDuration"] = .int(duration)
+            result["sessionDuration"] = .int(
+                try session.resetApplicationSessionTimer(id: r.string("sessionID"), requested: r.int("sessionDuration")))
         case "StopApplicationSession":
             session.stopApplicationSession()
         case "GetDeviceId":

@@ -177,7 +177,8 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         guard let login = configuration.dmccLogin else { return nil }
         let user = request.string("authenticationName")
         guard !login.accepts(user: user, password: password) else { return nil }
-        logger.warning("DMCC log-in refused", metadata: ["user": "\(user ?? "-")", "password": "\(password == nil ? "none" : "wrong")"])
+        logger.warning(
+            "DMCC log-in refused", metadata: ["user": "\(user ?? "-")", "password": "\(password == nil ? "none" : "wrong")"])
         return .applicationSession("invalidApplicationInfo", "wrong user name or password")
     }
 
@@ -219,7 +220,8 @@ final class SwitchSessionHandler: ChannelInboundHandler {
     /// The session timer ran out: ApplicationSessionTerminated (reason `sessionTimerExpired`), then the link closes.
     private func sessionExpired() {
         guard let session = applicationSession, let context, !halfOpen else { return }
-        logger.notice("DMCC session expired, terminating", metadata: ["sessionID": "\(session.id)", "duration": "\(session.duration)s"])
+        logger.notice(
+            "DMCC session expired, terminating", metadata: ["sessionID": "\(session.id)", "duration": "\(session.duration)s"])
         applicationSession = nil
         sessionExpiry = nil
         send(
