@@ -25,7 +25,7 @@ import Testing
         var mark = await h.log.count
         let first = try await h.placeInboundCall(to: "8100")
         let selected = try await routeRequest(h, from: mark)
-        #expect(selected.callID.uppercased() == first)
+        #expect(selected.callID.lowercased() == first.lowercased())
         try await h.link.routeSelect(routeingCrossRefID: selected.crossRef, destination: "4002")
         let delivered = await h.log.event("delivered", device: "4002", callID: selected.callID, from: mark)
         #expect(delivered?.message.record.string("lastRedirection") == "8100")
@@ -35,7 +35,7 @@ import Testing
         mark = await h.log.count
         let second = try await h.placeInboundCall(to: "8100")
         let ended = try await routeRequest(h, from: mark)
-        #expect(ended.callID.uppercased() == second)
+        #expect(ended.callID.lowercased() == second.lowercased())
         try await h.link.routeEnd(routeingCrossRefID: ended.crossRef)
         let queued = await h.log.event("queued", device: "8001", callID: ended.callID, from: mark)
         #expect(queued?.message.record.string("lastRedirection") == "8100")

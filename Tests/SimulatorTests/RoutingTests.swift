@@ -39,7 +39,7 @@ import Testing
 
                 let request = try await router.next { $0.string("service") == "RouteRequest" }
                 let crossRef = try #require(request.string("routeingCrossRefID"))
-                #expect(request.string("callID")?.uppercased() == call && request.string("currentRoute") == "8100")
+                #expect(request.string("callID")?.lowercased() == call.lowercased() && request.string("currentRoute") == "8100")
 
                 // The other link got no RouteRequest: its next answer comes with nothing of the kind before it.
                 try await other.send(["pdu": .string("invoke"), "op": .int(74), "device": .string("8001")], invokeId: 1)
@@ -60,7 +60,7 @@ import Testing
                 // RouteEnd from the router: the call leaves the route point for the ACD group.
                 try await router.send(["pdu": .string("invoke"), "op": .int(35), "routeingCrossRefID": .string(crossRef)], invokeId: 3)
                 let queued = try await other.next { $0.string("event") == "queued" }
-                #expect(queued.string("callID")?.uppercased() == call && queued.string("lastRedirection") == "8100")
+                #expect(queued.string("callID")?.lowercased() == call.lowercased() && queued.string("lastRedirection") == "8100")
                 let model = try await server.snapshot()
                 #expect(model.calls[call]?.state(of: "8001") == .queued && model.calls[call]?.state(of: "8100") == nil)
                 #expect(model.pendingRoutes.isEmpty)

@@ -13,6 +13,13 @@ enum SwitchRequests {
         return request.int("op").flatMap { CSTANames.serviceName(forOperation: Int32($0)) } ?? "unknown"
     }
 
+    /// A call or cross-reference id as an application sent it back, in the one case the switch writes its ids in
+    /// (`SwitchModel.hexID`): BER shows an id's octets as lower-case hex and XML keeps the text, so an id may come back
+    /// in the other case.
+    static func canonicalID(_ text: String) -> String {
+        SwitchModel.hexID(0xA, digits: 1) == "a" ? text.lowercased() : text.uppercased()
+    }
+
     static func allowedBeforeAssociation(_ service: String, flavor: SessionFlavor) -> Bool {
         switch flavor {
         case .hipath: false
@@ -55,9 +62,7 @@ enum SwitchRequests {
             guard let value = r.string(key), !value.isEmpty else { throw .valueOutOfRange("missing \(key)") }
             return value
         }
-        /// A call or cross-reference id: the switch writes them as upper-case hex; BER renders octets in lower case, so
-        /// an application echoing one over BER sends `000a` for `000A`.
-        func requiredID(_ key: String) throws(SwitchError) -> String { try required(key).uppercased() }
+        func requiredID(_ key: String) throws(SwitchError) -> String { canonicalID(try required(key)) }
         func requiredDevice(_ key: String) throws(SwitchError) -> String {
             guard let value = device(r.string(key)), !value.isEmpty else { throw .invalidDeviceID("missing \(key)") }
             return value
