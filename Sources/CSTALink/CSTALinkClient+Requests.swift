@@ -30,9 +30,9 @@ extension CSTALinkClient {
 
     /// Sends without waiting for the link to be up (start-up traffic).
     func send(_ record: CSTARecord, timeout: Duration? = nil) async throws -> CSTAResult {
-        guard let gen = connection?.generation else { throw CSTALinkError(.linkDown, "not connected") }
+        guard let gen = connection?.generation, isCurrent(gen) else { throw CSTALinkError(.linkDown, "not connected") }
         try await acquireSlot()
-        guard let conn = connection, conn.generation == gen else {
+        guard let conn = connection, isCurrent(gen) else {
             releaseSlot()
             throw CSTALinkError(.linkDown, "connection lost")
         }
@@ -126,13 +126,14 @@ extension CSTALinkClient {
         for w in slotWaiters { w.resume(throwing: error) }
         slotWaiters.removeAll()
         slotsUsed = 0
+        unanswered.removeAll()
         allocator.releaseAll()
     }
 
     // MARK: Inbound
 
     func receive(_ frame: CSTAFrame, generation gen: Int) {
-        guard connection?.generation == gen else { return }
+        guard isCurrent(gen) else { return }
         lastInbound = clock.now
         if let error = frame.error {
             logger.warning("bad frame skipped", metadata: ["error": "\(error)"])
@@ -154,6 +155,12 @@ extension CSTALinkClient {
             logger.warning("switch released the association", metadata: ["pdu": "\(record.string("pdu") ?? "")"])
             connection?.channel.close(promise: nil)
         case "returnResult", "returnError", "reject":
+            if let id = record.int("invokeId").map(Int.init), pending[id] == nil,
+                let service = unanswered.removeValue(forKey: id)
+            {
+                answeredAnyway(message, record, invokeId: id, service: service)
+                return
+            }
             guard let id = record.int("invokeId").map(Int.init), let p = finish(id) else {
                 logger.notice("answer for no request in flight", metadata: ["invokeId": "\(record.int("invokeId") ?? -1)"])
                 return
@@ -231,23 +238,43 @@ extension CSTALinkClient {
     }
 
     func startApplicationSession() async throws {
+        let credentials = configuration.credentials
         var r = CSTARecord([
             "service": .string("StartApplicationSession"),
-            "applicationID": .string(configuration.credentials.applicationID),
+            "applicationID": .string(credentials.applicationID),
             "protocolVersion": .string("http://www.ecma-international.org/standards/ecma-323/csta/ed3"),
             "sessionDuration": .int(Int64(configuration.sessionDuration)),
         ])
-        if let user = configuration.credentials.dmccUser { r["authenticationName"] = .string(user) }
+        // Avaya SessionLoginInfo (`csta-notes.md` "DMCC XML session"). The record is never logged: it holds the password.
+        if let user = credentials.dmccUser { r["authenticationName"] = .string(user) }
+        if let password = credentials.dmccPassword { r["authenticationPassword"] = .string(password) }
+        if let delay = configuration.sessionCleanupDelay { r["sessionCleanupDelay"] = .int(Int64(delay)) }
         let answer: CSTAResult
         do {
             answer = try await send(r)
         } catch let error as CSTAServiceError {
-            throw CSTALinkError(.associationRejected, error.description)
+            throw Self.sessionRefused(error, user: credentials.dmccUser)
         }
         sessionID = answer.record.string("sessionID")
         sessionDuration = Int(answer.record.int("sessionDuration") ?? Int64(configuration.sessionDuration))
         lastSessionReset = clock.now
         guard sessionID != nil else { throw CSTALinkError(.protocolViolation, "no sessionID") }
+    }
+
+    /// StartApplicationSessionNegResponse → ``CSTALinkError``: ``CSTALinkError/Code/authenticationFailed`` when the
+    /// error names the log-in (ECMA-354 `invalidApplicationInfo`, which AES answers to a wrong user name or password,
+    /// or a vendor value that mentions authentication, log-in or password), else
+    /// ``CSTALinkError/Code/associationRejected``.
+    static func sessionRefused(_ error: CSTAServiceError, user: String?) -> CSTALinkError {
+        let value = error.value ?? ""
+        let lowered = value.lowercased()
+        let isLogin =
+            value == "invalidApplicationInfo" || lowered.contains("auth") || lowered.contains("login")
+            || lowered.contains("password")
+        let detail = "\(error.category ?? "error")/\(value.isEmpty ? "unspecified" : value)"
+        guard isLogin else { return CSTALinkError(.associationRejected, "StartApplicationSession refused: \(detail)") }
+        let who = user.map { "user \"\($0)\"" } ?? "no user name configured"
+        return CSTALinkError(.authenticationFailed, "the switch refused the DMCC log-in (\(who)): \(detail)")
     }
 
     func resetSessionTimer() async throws {

@@ -47,6 +47,8 @@ public actor CSTALinkClient {
         var channel: any Channel
         var out: AsyncStream<ByteBuffer>.Continuation
         var generation: Int
+        /// The session has decided the connection is over; nothing more is sent on it.
+        var ending = false
     }
 
     // Connection state.
@@ -56,6 +58,9 @@ public actor CSTALinkClient {
     var isUp = false
     var allocator: InvokeIdAllocator
     var pending: [Int: Pending] = [:]
+    /// Invoke ids of requests the switch does not answer (RouteSelect, RouteEnd), kept for a request timeout so a
+    /// returnError still finds its service and no new request reuses the id meanwhile.
+    var unanswered: [Int: String] = [:]
     var serial: UInt64 = 0
     var slotsUsed = 0
     var slotWaiters: [CheckedContinuation<Void, any Error>] = []
@@ -87,6 +92,11 @@ public actor CSTALinkClient {
     public internal(set) var peakRequestsInFlight = 0
     /// The CSTA versions the switch accepted in its AARE.
     public internal(set) var acceptedVersions: [String] = []
+    /// Why the last start-up failed (``CSTALinkError/Code/authenticationFailed`` for a refused DMCC log-in, …);
+    /// cleared when the link comes up.
+    public internal(set) var lastStartUpError: CSTALinkError?
+    /// The start-up error of the connection that is ending, for its link-down event.
+    var endingError: CSTALinkError?
 
     /// Creates a link; nothing happens until ``start()``.
     /// - Parameters:
@@ -181,7 +191,7 @@ public actor CSTALinkClient {
             } catch {
                 reason = "connect failed: \(error)"
             }
-            connectionGone(reason: reason, publish: true)
+            connectionGone(reason: stopped ? "shutdown" : reason, publish: true)
             if Task.isCancelled || stopped { return }
             let delay = configuration.backoff.delay(attempt: failures, random: Double.random(in: 0...1))
             failures += 1
@@ -201,7 +211,7 @@ public actor CSTALinkClient {
                     attempt += 1
                     let reason: String
                     do { reason = try await session(channel).0 } catch { reason = "\(error)" }
-                    connectionGone(reason: reason, publish: true)
+                    connectionGone(reason: stopped ? "shutdown" : reason, publish: true)
                 }
             }
         } catch {
@@ -219,12 +229,14 @@ public actor CSTALinkClient {
             let (outStream, out) = AsyncStream.makeStream(of: ByteBuffer.self)
             connection = Connection(channel: channel.channel, out: out, generation: gen)
             allocator = InvokeIdAllocator(range: configuration.invokeIdRange)
+            unanswered.removeAll()
             switchStatusSeen = false
             lastInbound = clock.now
             lastKeepAlive = clock.now
             keepAliveOutstanding = false
             logger.info("connected", metadata: ["peer": "\(channel.channel.remoteAddress.map { "\($0)" } ?? "?")"])
-            let reason = await withTaskGroup(of: String.self) { tasks in
+            // Each task ends with why the connection is over; the start-up watchdog ends with `nil` once the link is up.
+            let reason = await withTaskGroup(of: String?.self) { tasks in
                 tasks.addTask {
                     do {
                         for try await frame in inbound { await self.receive(frame, generation: gen) }
@@ -244,17 +256,54 @@ public actor CSTALinkClient {
                         try await self.startUp(generation: gen)
                         return await self.supervise(generation: gen)
                     } catch {
-                        return "start-up failed: \(error)"
+                        return await self.startUpFailed(error)
                     }
                 }
-                let first = await tasks.next() ?? "closed"
+                tasks.addTask { await self.watchStartUp(generation: gen) }
+                var first = "closed"
+                while let next = await tasks.next() {
+                    if let next {
+                        first = next
+                        break
+                    }
+                }
                 out.finish()
                 channel.channel.close(promise: nil)
                 tasks.cancelAll()
+                // Requests in flight (a start-up's MonitorStarts, say) would otherwise hold the session until they
+                // time out.
+                self.connectionEnding(generation: gen, reason: first)
                 return first
             }
             return (reason, isUp)
         }
+    }
+
+    /// The session is over: nothing more is sent, and whatever waits for an answer fails now.
+    func connectionEnding(generation gen: Int, reason: String) {
+        guard connection?.generation == gen else { return }
+        connection?.ending = true
+        failAll(CSTALinkError(.linkDown, reason))
+        association?.resume(throwing: CSTALinkError(.linkDown, reason))
+        association = nil
+    }
+
+    /// Whether `gen` is the connection in use (not ended, not being ended).
+    func isCurrent(_ gen: Int) -> Bool { connection.map { $0.generation == gen && !$0.ending } ?? false }
+
+    /// Remembers why start-up failed (for ``lastStartUpError`` and the link-down event) and says so in words.
+    func startUpFailed(_ error: any Error) -> String {
+        guard let linkError = error as? CSTALinkError else { return "start-up failed: \(error)" }
+        // A start-up cut short by the connection's end is not why the connection ended.
+        if linkError.code != .linkDown && linkError.code != .shutdown {
+            lastStartUpError = linkError
+            endingError = linkError
+        }
+        if linkError.code == .authenticationFailed {
+            logger.error("authentication failed", metadata: ["error": "\(linkError.message)"])
+            return "authentication failed: \(linkError.message)"
+        }
+        return "start-up failed: \(linkError)"
     }
 
     /// Clears everything that belonged to the connection and publishes link-down if it had been up or tried.
@@ -270,11 +319,12 @@ public actor CSTALinkClient {
         crossRefByDevice.removeAll()
         deviceByCrossRef.removeAll()
         if publish {
-            logger.warning("link down", metadata: ["reason": "\(reason)", "attempt": "\(attempt)"])
+            logger.log(level: stopped ? .info : .warning, "link down", metadata: ["reason": "\(reason)", "attempt": "\(attempt)"])
             if wasConnected || attempt == 1 {
-                sink.yield(.state(LinkStateChange(state: .down, reason: reason, attempt: attempt)))
+                sink.yield(.state(LinkStateChange(state: .down, reason: reason, attempt: attempt, error: endingError?.code)))
             }
         }
+        endingError = nil
     }
 
     /// Association, registration, monitor restart and snapshots; then link-up.
@@ -293,14 +343,30 @@ public actor CSTALinkClient {
         case .dmccXML:
             try await startApplicationSession()
         }
-        guard connection?.generation == gen else { throw CSTALinkError(.linkDown) }
+        guard isCurrent(gen) else { throw CSTALinkError(.linkDown) }
         let (started, failed) = await restartMonitors()
+        guard isCurrent(gen) else { throw CSTALinkError(.linkDown) }
         await snapshotMonitoredDevices()
-        guard connection?.generation == gen else { throw CSTALinkError(.linkDown) }
+        guard isCurrent(gen) else { throw CSTALinkError(.linkDown) }
         isUp = true
+        lastStartUpError = nil
         logger.info("link up", metadata: ["monitors": "\(started)", "failed": "\(failed)"])
         sink.yield(.state(LinkStateChange(state: .up, reason: "associated", attempt: attempt, monitors: started, failedMonitors: failed)))
         wakeUpWaiters()
+    }
+
+    /// Dead-link detection while the link is coming up (``supervise(generation:)`` takes over at link-up): a switch
+    /// that answers nothing for ``LinkConfiguration/effectiveDeadLinkInterval`` during start-up — half-open between
+    /// the association and the last snapshot, say — ends the connection then, instead of after every start-up request
+    /// has timed out. Returns `nil` once the link is up.
+    func watchStartUp(generation gen: Int) async -> String? {
+        let dead = configuration.effectiveDeadLinkInterval
+        while !Task.isCancelled, isCurrent(gen), !isUp {
+            let silence = clock.now - lastInbound
+            if silence >= dead { return "dead link during start-up: no answer for \(silence)" }
+            try? await Task.sleep(for: max(.milliseconds(1), min(dead - silence, .milliseconds(100))))
+        }
+        return nil
     }
 
     /// Keep-alives when idle, dead-link detection, DMCC session timer resets. Returns why the link is dead.

@@ -20,6 +20,9 @@ public struct CSTALinkError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let invokeIdsExhausted = Code("invokeIdsExhausted")
         /// The switch refused the association or the application session.
         public static let associationRejected = Code("associationRejected")
+        /// The switch refused the log-in: a DMCC StartApplicationSession answered with a NegResponse whose error says
+        /// the application info (user name, password) is invalid. The link keeps retrying with its back-off.
+        public static let authenticationFailed = Code("authenticationFailed")
         /// The switch answered something the link did not expect.
         public static let protocolViolation = Code("protocolViolation")
         /// The request could not be encoded (a missing or invalid key).

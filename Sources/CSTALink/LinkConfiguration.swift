@@ -47,15 +47,17 @@ public struct LinkConfiguration: Sendable {
     }
 
     /// Log-in data for the association (BER) or the application session (DMCC).
-    public struct Credentials: Sendable, Hashable {
+    ///
+    /// Passwords never appear in logs: `description`, `debugDescription` and the mirror (`dump`, `"\(config)"`) show
+    /// `***` instead.
+    public struct Credentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
         /// AARQ calling-authentication name (HiPath: `AMHOST`); `nil` sends no authentication.
         public var aarqName: String?
         /// AARQ password (HiPath: `77777`).
         public var aarqPassword: String?
         /// DMCC `SessionLoginInfo/userName`.
         public var dmccUser: String?
-        /// DMCC password. The codec's StartApplicationSession encoder carries the user name only, so this is not sent
-        /// yet (see the module README).
+        /// DMCC `SessionLoginInfo/password`, sent in StartApplicationSession.
         public var dmccPassword: String?
         /// DMCC `applicationID`.
         public var applicationID: String = "ctibridge"
@@ -66,6 +68,25 @@ public struct LinkConfiguration: Sendable {
             self.aarqPassword = aarqPassword
             self.dmccUser = dmccUser
             self.dmccPassword = dmccPassword
+        }
+
+        public var description: String {
+            func show(_ v: String?) -> String { v.map { "\"\($0)\"" } ?? "nil" }
+            func hide(_ v: String?) -> String { v == nil ? "nil" : "***" }
+            return "Credentials(aarqName: \(show(aarqName)), aarqPassword: \(hide(aarqPassword)), "
+                + "dmccUser: \(show(dmccUser)), dmccPassword: \(hide(dmccPassword)), applicationID: \(show(applicationID)))"
+        }
+
+        public var debugDescription: String { description }
+
+        public var customMirror: Mirror {
+            Mirror(
+                self,
+                children: [
+                    "aarqName": aarqName as Any, "aarqPassword": (aarqPassword == nil ? nil : "***") as Any,
+                    "dmccUser": dmccUser as Any, "dmccPassword": (dmccPassword == nil ? nil : "***") as Any,
+                    "applicationID": applicationID,
+                ], displayStyle: .struct)
         }
     }
 
@@ -145,8 +166,12 @@ public struct LinkConfiguration: Sendable {
     public var applicationContext = "1.3.12.0.218"
     /// Send SystemRegister after the association (always done for OpenScape Voice).
     public var systemRegister = false
-    /// DMCC requested session duration, in seconds.
+    /// DMCC requested session duration, in seconds. The switch may grant another (`actualSessionDuration`); the link
+    /// resets the session timer every third of the granted duration (at least once a second).
     public var sessionDuration = 180
+    /// DMCC `SessionLoginInfo/sessionCleanupDelay`, seconds: how long AES keeps a dropped session's monitors and
+    /// calls for a reconnect. `nil` sends none (AES's default applies).
+    public var sessionCleanupDelay: Int?
     /// DMCC switch connection name for GetDeviceId; when `nil` devices are monitored by their plain number.
     public var dmccSwitchName: String?
     /// How long a TCP (and TLS) connect and the association may take.

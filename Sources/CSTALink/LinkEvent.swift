@@ -44,14 +44,21 @@ public struct LinkStateChange: Sendable, Hashable {
     public var monitors: Int?
     /// Monitors that could not be restarted.
     public var failedMonitors: Int?
+    /// Down because start-up failed with a ``CSTALinkError``: its code (``CSTALinkError/Code/authenticationFailed``,
+    /// ``CSTALinkError/Code/associationRejected``, ``CSTALinkError/Code/timeout``, …).
+    public var error: CSTALinkError.Code?
 
     /// A state change.
-    public init(state: State, reason: String, attempt: Int, monitors: Int? = nil, failedMonitors: Int? = nil) {
+    public init(
+        state: State, reason: String, attempt: Int, monitors: Int? = nil, failedMonitors: Int? = nil,
+        error: CSTALinkError.Code? = nil
+    ) {
         self.state = state
         self.reason = reason
         self.attempt = attempt
         self.monitors = monitors
         self.failedMonitors = failedMonitors
+        self.error = error
     }
 
     /// `{"type":"link","state":"up",…}` as `ctibridge tail` prints it.
@@ -59,6 +66,7 @@ public struct LinkStateChange: Sendable, Hashable {
         var s = "{\"type\":\"link\",\"state\":\"\(state.rawValue)\",\"reason\":\(KeySetJSON.quoted(reason)),\"attempt\":\(attempt)"
         if let monitors { s += ",\"monitors\":\(monitors)" }
         if let failedMonitors { s += ",\"failedMonitors\":\(failedMonitors)" }
+        if let error { s += ",\"error\":\(KeySetJSON.quoted(error.description))" }
         return s + "}"
     }
 }

@@ -15,7 +15,8 @@ struct SimulateCommand: ParsableCommand {
         discussion: """
             Example: ctibridge simulate --listen 127.0.0.1:4711 --encoding ber --framing hipath \
             --scenario inbound --rate 0.5 --agents 10 --seed 7 --truth calls.jsonl --fault drop:15s
-            Runs until SIGINT or SIGTERM.
+            Prints {"type":"listening","host":…,"port":…} on standard output once listening (--listen HOST:0 picks \
+            a free port); logs go to standard error. Runs until SIGINT or SIGTERM, then exits 0.
             """
     )
 
@@ -61,6 +62,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Multiply every scenario duration by this factor.")
     var timeScale: Double = 1
 
+    @Option(help: "DMCC: the only user name StartApplicationSession may log in with (default: any log-in is accepted).")
+    var dmccUser: String?
+
+    @Option(help: "DMCC: the password that goes with --dmcc-user (or set CTIBRIDGE_DMCC_PASSWORD).")
+    var dmccPassword: String?
+
     func validate() throws {
         guard parseListen() != nil else { throw ValidationError("--listen must be HOST:PORT") }
         guard agents >= 0, agents < 100_000 else { throw ValidationError("--agents must be 0…99999") }
@@ -72,6 +79,19 @@ struct SimulateCommand: ParsableCommand {
         }
         if let flavor, SessionFlavor(rawValue: flavor) == nil { throw ValidationError("--flavor must be hipath, osv or dmcc") }
         for text in fault where FaultSchedule(parsing: text) == nil { throw ValidationError("bad --fault '\(text)'") }
+        if dmccUser != nil || dmccPassword != nil {
+            guard flavor == SessionFlavor.dmcc.rawValue else {
+                throw ValidationError("--dmcc-user/--dmcc-password need --flavor dmcc")
+            }
+            guard dmccUser != nil, effectiveDMCCPassword != nil else {
+                throw ValidationError("--dmcc-user and --dmcc-password (or CTIBRIDGE_DMCC_PASSWORD) go together")
+            }
+        }
+    }
+
+    /// `--dmcc-password`, else the environment (keeps the password out of `ps`).
+    var effectiveDMCCPassword: String? {
+        dmccPassword ?? (dmccUser == nil ? nil : ProcessInfo.processInfo.environment["CTIBRIDGE_DMCC_PASSWORD"])
     }
 
     /// Asking for a rate or a number of calls asks for load, even without naming a scenario.
@@ -93,17 +113,19 @@ struct SimulateCommand: ParsableCommand {
             host: host, port: port, encoding: encoding, framing: framing, flavor: flavor.flatMap(SessionFlavor.init),
             numbering: SwitchNumbering(firstDevice: firstDevice, agentCount: agents),
             systemStatusInterval: systemStatusInterval > 0 ? .nanoseconds(Int64(systemStatusInterval * 1e9)) : nil,
-            afterCallWork: effectiveScenario != "none", faults: fault.compactMap(FaultSchedule.init(parsing:)), seed: seed)
+            afterCallWork: effectiveScenario != "none", faults: fault.compactMap(FaultSchedule.init(parsing:)), seed: seed,
+            dmccLogin: dmccUser.flatMap { user in effectiveDMCCPassword.map { DMCCLogin(user: user, password: $0) } })
         var load = LoadScenario.Kind(rawValue: effectiveScenario).map {
             LoadScenario(kind: $0, rate: rate ?? 0.2, calls: calls ?? 0, seed: seed)
         }
         load?.timeScale = timeScale
         let sink = try truth.map { try TruthFile(path: $0) }
+        let signals = TerminationSignals()
         let failure = Mutex<(any Error)?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task { [load] in
+        Task { [load, signals] in
             do {
-                try await Self.serve(configuration: configuration, load: load, sink: sink)
+                try await Self.serve(configuration: configuration, load: load, sink: sink, signals: signals)
             } catch {
                 failure.withLock { $0 = error }
             }
@@ -113,16 +135,32 @@ struct SimulateCommand: ParsableCommand {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
-    private static func serve(configuration: SimulatorConfiguration, load: LoadScenario?, sink: TruthFile?) async throws {
+    private static func serve(
+        configuration: SimulatorConfiguration, load: LoadScenario?, sink: TruthFile?, signals: TerminationSignals
+    ) async throws {
         let logger = Logger(label: "ctibridge.simulate")
         let server = try await SimulatorServer.start(configuration: configuration, logger: logger) { record in
             sink?.append(record)
         }
         if let load { try await server.startLoad(load) }
-        await waitForTerminationSignal()
+        printListening(server)
+        await signals.wait()
         logger.info("shutting down")
         try await server.shutdown()
     }
+}
+
+/// One JSON line on standard output once the switch listens — `--listen HOST:0` picks a free port, and this is how a
+/// script or test learns it: `{"type":"listening","host":"127.0.0.1","port":40123,"encoding":"ber",…}`.
+private func printListening(_ server: SimulatorServer) {
+    let c = server.configuration
+    let host = KeySetJSON.quoted(server.localAddress.ipAddress ?? c.host)
+    let port = server.localAddress.port ?? c.port
+    let line = "{\"type\":\"listening\",\"host\":\(host),\"port\":\(port),\"encoding\":\"\(c.encoding.rawValue)\","
+        + "\"framing\":\"\(c.framing.rawValue)\",\"flavor\":\"\(c.flavor.rawValue)\"}"
+    var out = OutputWriter()
+    out.line { $0.append(contentsOf: line.utf8) }
+    out.flush()
 }
 
 /// Appends truth records to a file, one JSON line each.
@@ -144,20 +182,4 @@ final class TruthFile: Sendable {
         guard let line = try? record.jsonLine() else { return }
         handle.write(Data((line + "\n").utf8))
     }
-}
-
-/// Waits for SIGINT or SIGTERM.
-func waitForTerminationSignal() async {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    let (stream, continuation) = AsyncStream<Void>.makeStream()
-    let signalQueue = DispatchQueue(label: "ctibridge.simulate.signals")
-    let sources = [SIGINT, SIGTERM].map { number in
-        let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-        source.setEventHandler { continuation.yield() }
-        source.resume()
-        return source
-    }
-    for await _ in stream { break }
-    for source in sources { source.cancel() }
 }

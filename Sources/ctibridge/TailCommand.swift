@@ -2,6 +2,7 @@ import ArgumentParser
 import CSTA
 import CSTALink
 import Dispatch
+import Foundation
 import Logging
 
 /// `ctibridge tail`: connect to a switch, monitor devices, print every message as key-set JSON and every link state
@@ -14,7 +15,8 @@ struct TailCommand: ParsableCommand {
             Example: ctibridge tail --switch 10.0.0.5:1040 --encoding ber --framing hipath --monitor 4001-4010,8001
             Prints one JSON line per message from the switch (plus "monitoredDevice" for events on a monitored \
             device, and the SnapshotDevice results after each link-up), and {"type":"link","state":"up|down",…} \
-            when the link changes state. Logs go to standard error. Runs until interrupted.
+            when the link changes state. Logs go to standard error. Runs until SIGINT or SIGTERM, then closes the link \
+            and exits 0.
             """
     )
 
@@ -78,6 +80,12 @@ struct TailCommand: ParsableCommand {
     @Option(help: "DMCC user name.")
     var dmccUser: String?
 
+    @Option(help: "DMCC password (or set CTIBRIDGE_DMCC_PASSWORD, which keeps it out of the process list).")
+    var dmccPassword: String?
+
+    @Option(help: "DMCC session duration to request, seconds.")
+    var sessionDuration: Int = 180
+
     @Flag(help: "Send SystemRegister after the association (always done for osv).")
     var systemRegister = false
 
@@ -92,6 +100,7 @@ struct TailCommand: ParsableCommand {
             throw ValidationError("--switch must be HOST:PORT")
         }
         guard heartbeat > 0, timeout > 0 else { throw ValidationError("--heartbeat and --timeout must be positive") }
+        guard sessionDuration > 0 else { throw ValidationError("--session-duration must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if tlsCa == nil && (tlsCert != nil || tlsKey != nil) { throw ValidationError("--tls-cert/--tls-key need --tls-ca") }
         do { _ = try DeviceList.parse(monitor) } catch { throw ValidationError("--monitor: \(error)") }
@@ -111,6 +120,8 @@ struct TailCommand: ParsableCommand {
         c.credentials.aarqName = aarqName
         c.credentials.aarqPassword = aarqPassword
         c.credentials.dmccUser = dmccUser
+        c.credentials.dmccPassword = dmccPassword ?? ProcessInfo.processInfo.environment["CTIBRIDGE_DMCC_PASSWORD"]
+        c.sessionDuration = sessionDuration
         c.systemRegister = systemRegister
         c.maskNumbersInLogs = !showNumbers
         if let tlsCa {
@@ -128,18 +139,28 @@ struct TailCommand: ParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         var logger = Logger(label: "ctibridge.tail") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
+        let signals = TerminationSignals()
         let finished = DispatchSemaphore(value: 0)
-        Task {
-            await Self.tail(config, devices: devices, logger: logger)
+        Task { [signals] in
+            await Self.tail(config, devices: devices, logger: logger, signals: signals)
             finished.signal()
         }
         finished.wait()
     }
 
-    static func tail(_ config: LinkConfiguration, devices: [String], logger: Logger) async {
+    static func tail(_ config: LinkConfiguration, devices: [String], logger: Logger, signals: TerminationSignals) async {
         let link = CSTALinkClient(configuration: config, logger: logger)
         await link.addMonitors(devices)
         await link.start()
+        let printer = Task { await printEvents(of: link) }
+        // A stop signal shuts the link down, which finishes `events` and so the printer.
+        let number = await signals.wait()
+        logger.info("stopping", metadata: ["signal": "\(number)"])
+        await link.shutdown()
+        await printer.value
+    }
+
+    static func printEvents(of link: CSTALinkClient) async {
         var out = OutputWriter()
         func message(_ m: CSTAEventMessage) {
             var record = m.record

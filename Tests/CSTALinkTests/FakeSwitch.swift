@@ -15,6 +15,8 @@ final class FakeSwitchState: Sendable {
         var children: [any Channel] = []
         /// Stop reading and writing (the socket stays open: half-open).
         var halfOpen = false
+        /// The first request of this service turns its connection (that one only) half-open, unanswered.
+        var halfOpenAtService: String?
         /// Write every frame one byte at a time.
         var oneByteWrites = false
         var sessionResets = 0
@@ -96,6 +98,8 @@ final class FakeSwitchHandler: ChannelInboundHandler {
     let encoding: CSTAEncoding
     let framing: CSTAFraming
     var nextInvoke = 1
+    /// This connection went half-open (``FakeSwitchState/Values/halfOpenAtService``).
+    var silent = false
 
     init(state: FakeSwitchState, mode: FakeSwitch.Mode, encoding: CSTAEncoding, framing: CSTAFraming) {
         self.state = state
@@ -137,7 +141,13 @@ final class FakeSwitchHandler: ChannelInboundHandler {
             if !$0.halfOpen { $0.requests.append(r) }
             return $0.halfOpen
         }
-        if halfOpen { return }
+        if halfOpen || silent { return }
+        silent = state.with { v in
+            guard let service = v.halfOpenAtService, r.string("service") == service else { return false }
+            v.halfOpenAtService = nil
+            return true
+        }
+        if silent { return }
         let id = Int(r.int("invokeId") ?? 0)
         func answer(_ extra: [String: CSTARecord.Value]) {
             var a = CSTARecord(extra)

@@ -7,8 +7,9 @@ import Testing
 
 @testable import CSTALink
 
-/// The link against the real simulator over loopback (issue 3, item 9): both encodings, the hipath, u16 and ecma323
-/// framings, the OpenScape and DMCC start-ups, requests that really change the switch, and every fault kind.
+/// The link against the real simulator over loopback (issue 3, item 9): both encodings, the hipath, u16, tpkt and
+/// ecma323 framings (also with every frame written in 1-byte pieces), the OpenScape and DMCC start-ups, requests that
+/// really change the switch, and every fault kind.
 ///
 /// Serialized, and on their own event loops: the fault tests measure time, and the machine is shared.
 @Suite(.serialized, .timeLimit(.minutes(1))) struct LinkAgainstSimulatorTests {
@@ -22,8 +23,9 @@ import Testing
     /// diverted at the ACD group, then delivered → established → connectionCleared at the answering agent.
     /// Run in every encoding/framing/flavour, and with the `split:1` and `garbage` faults on.
     @Test(arguments: [
-        LinkVariant.hipath, .berU16, .osv, .dmcc,
+        LinkVariant.hipath, .berU16, .berTPKT, .osv, .dmcc,
         LinkVariant.hipath.with([.split(bytes: 1)], "split:1"), LinkVariant.osv.with([.split(bytes: 1)], "split:1"),
+        LinkVariant.berTPKT.with([.split(bytes: 1)], "split:1"), LinkVariant.dmcc.with([.split(bytes: 1)], "split:1"),
         LinkVariant.hipath.with([.garbage(every: .milliseconds(100))], "garbage:100ms"),
         LinkVariant.osv.with([.garbage(every: .milliseconds(100))], "garbage:100ms"),
         LinkVariant.berU16.with([.garbage(every: .milliseconds(100))], "garbage:100ms"),
@@ -110,8 +112,9 @@ import Testing
     /// switch's model, and the events it raises arrive for the right monitored devices; refused requests throw
     /// ``CSTAServiceError``.
     @Test(arguments: [
-        LinkVariant.hipath, .berU16, .osv, .dmcc,
+        LinkVariant.hipath, .berU16, .berTPKT, .osv, .dmcc,
         LinkVariant.hipath.with([.split(bytes: 1)], "split:1"), LinkVariant.dmcc.with([.split(bytes: 1)], "split:1"),
+        LinkVariant.berTPKT.with([.split(bytes: 1)], "split:1"),
     ])
     func requestsChangeTheSwitch(_ variant: LinkVariant) async throws {
         let h = try await SimulatorLink.start(variant, monitors: Self.monitored)

@@ -21,6 +21,8 @@ final class CapturedLogs: Sendable {
         var at: ContinuousClock.Instant
         var level: Logger.Level
         var message: String
+        /// The message with every metadata value (the handler's and the call's), as a log file would show it.
+        var text: String
     }
 
     private let lines = Mutex<[Line]>([])
@@ -36,6 +38,9 @@ final class CapturedLogs: Sendable {
     /// Every line whose message starts with `prefix`.
     func lines(startingWith prefix: String) -> [Line] { lines.withLock { $0.filter { $0.message.hasPrefix(prefix) } } }
 
+    /// Every line logged so far.
+    var all: [Line] { lines.withLock { $0 } }
+
     struct Handler: LogHandler {
         let logs: CapturedLogs
         var metadata: Logger.Metadata = [:]
@@ -47,7 +52,10 @@ final class CapturedLogs: Sendable {
         }
 
         func log(event: LogEvent) {
-            logs.append(Line(at: .now, level: event.level, message: event.message.description))
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            let text = ([event.message.description] + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+                .joined(separator: " ")
+            logs.append(Line(at: .now, level: event.level, message: event.message.description, text: text))
         }
     }
 }
@@ -137,6 +145,8 @@ struct LinkVariant: Sendable, CustomTestStringConvertible {
 
     static let hipath = LinkVariant(name: "BER/hipath", encoding: .ber, framing: .hipath, simulatorFlavor: .hipath, linkFlavour: .hipathBER)
     static let berU16 = LinkVariant(name: "BER/u16", encoding: .ber, framing: .u16, simulatorFlavor: .hipath, linkFlavour: .hipathBER)
+    /// RFC 1006 `03 00 LL LL` framing (the length counts the 4-byte header).
+    static let berTPKT = LinkVariant(name: "BER/tpkt", encoding: .ber, framing: .tpkt, simulatorFlavor: .hipath, linkFlavour: .hipathBER)
     static let osv = LinkVariant(name: "XML-OSV/ecma323", encoding: .xml, framing: .ecma323, simulatorFlavor: .osv, linkFlavour: .openScapeXML)
     static let dmcc = LinkVariant(name: "XML-DMCC/ecma323", encoding: .xml, framing: .ecma323, simulatorFlavor: .dmcc, linkFlavour: .dmccXML)
 
@@ -160,7 +170,8 @@ struct SimulatorLink {
     static func start(
         _ variant: LinkVariant, monitors: [String], agents: Int = 3, agentsReady: Bool = false,
         systemStatusInterval: TimeAmount = .seconds(1), systemStatusMissesAllowed: Int = 3,
-        truth: (@Sendable (CallTruthRecord) -> Void)? = nil,
+        truth: (@Sendable (CallTruthRecord) -> Void)? = nil, dmccLogin: DMCCLogin? = nil, waitForUp: Bool = true,
+        linkLogLevel: Logger.Level = .info,
         configure: (inout LinkConfiguration) -> Void = { _ in }
     ) async throws -> SimulatorLink {
         let simulatorLogs = CapturedLogs()
@@ -168,7 +179,8 @@ struct SimulatorLink {
         let simConfig = SimulatorConfiguration(
             host: "127.0.0.1", port: 0, encoding: variant.encoding, framing: variant.framing, flavor: variant.simulatorFlavor,
             numbering: SwitchNumbering(agentCount: agents), systemStatusInterval: systemStatusInterval,
-            systemStatusMissesAllowed: systemStatusMissesAllowed, agentsReady: agentsReady, faults: variant.faults, seed: 42)
+            systemStatusMissesAllowed: systemStatusMissesAllowed, agentsReady: agentsReady, faults: variant.faults, seed: 42,
+            dmccLogin: dmccLogin)
         let server = try await SimulatorServer.start(
             configuration: simConfig, group: simulatorLinkTestGroup,
             logger: simulatorLogs.logger("test.simulator", level: .notice), truthSink: truth)
@@ -182,11 +194,13 @@ struct SimulatorLink {
         config.backoff = .init(initial: .milliseconds(50), maximum: .milliseconds(200), jitter: 0.2)
         config.maskNumbersInLogs = false
         configure(&config)
-        let link = CSTALinkClient(configuration: config, eventLoopGroup: linkTestGroup, logger: linkLogs.logger("test.link", level: .info))
+        let link = CSTALinkClient(
+            configuration: config, eventLoopGroup: linkTestGroup, logger: linkLogs.logger("test.link", level: linkLogLevel))
         let log = TimedEventLog(link)
         await link.addMonitors(monitors)
         await link.start()
         let harness = SimulatorLink(server: server, link: link, log: log, simulatorLogs: simulatorLogs, linkLogs: linkLogs)
+        guard waitForUp else { return harness }
         guard await link.waitUntilUp(timeout: .seconds(5)) else {
             await harness.shutdown()
             throw HarnessError(message: "the link did not come up against the simulator (\(variant.name))")

@@ -54,10 +54,14 @@ import Testing
         await link.start()
         #expect(await link.waitUntilUp(timeout: .seconds(5)))
 
-        // While the switch answers, idle heartbeats keep the link up.
+        // While the switch answers, idle heartbeats keep the link up (from the link-up on: on a loaded machine the
+        // start-up itself may have needed a second try).
+        _ = await eventually { await log.events.last(where: { $0.linkState != nil })?.linkState == .up }
+        let upIndex = await log.events.lastIndex { $0.linkState == .up } ?? 0
         try await Task.sleep(for: .milliseconds(700))
         #expect(sw.state.requests("SystemStatus").count >= 2, "no keep-alives sent")
-        #expect(await log.first(within: .zero) { $0.linkState == .down } == nil)
+        let early = await log.first(from: upIndex, within: .zero) { $0.linkState == .down }
+        #expect(early == nil, "down while the switch answered: \(early?.1.stateChange?.reason ?? "")")
 
         // Half-open: the switch reads nothing and writes nothing, the socket stays open.
         sw.state.with { $0.halfOpen = true }
@@ -71,6 +75,33 @@ import Testing
         sw.state.with { $0.halfOpen = false }
         #expect(await log.first(from: down?.0 ?? 0) { $0.linkState == .up } != nil)
         #expect(await link.crossReference(for: "4001") != nil)
+        await link.shutdown()
+        await sw.shutdown()
+    }
+
+    /// The switch answers the association, then goes half-open at the first MonitorStart: the link does not wait for
+    /// every start-up request to time out (10 s here) nor come up with failed monitors; it finds the silence after the
+    /// dead-link interval (1 s), reconnects and comes up with every monitor.
+    @Test func halfOpenDuringStartUpIsDetectedWithinTheDeadLinkInterval() async throws {
+        let sw = try await FakeSwitch.start(mode: .hipath, framing: .hipath)
+        sw.state.with { $0.halfOpenAtService = "MonitorStart" }
+        var config = testConfig(.hipathBER, port: sw.port)
+        config.heartbeatInterval = .milliseconds(500)
+        config.requestTimeout = .seconds(10)
+        let link = CSTALinkClient(configuration: config, logger: quietLogger())
+        let log = EventLog(link)
+        await link.addMonitors(["4001", "4002"])
+        let started = ContinuousClock.now
+        await link.start()
+        let down = await log.first(within: .seconds(8)) { $0.linkState == .down }
+        let detected = ContinuousClock.now - started
+        #expect(down?.1.stateChange?.reason.hasPrefix("dead link during start-up") == true, "\(down?.1.stateChange?.reason ?? "no down")")
+        // 1 s of silence plus slack for a loaded machine; without the watchdog it is the 10 s request timeout.
+        #expect(detected < .seconds(5), "dead link seen after \(detected)")
+        let up = await log.first(from: down?.0 ?? 0, within: .seconds(8)) { $0.linkState == .up }
+        #expect(up?.1.stateChange?.monitors == 2 && up?.1.stateChange?.failedMonitors == 0)
+        #expect(await log.first(within: .zero) { $0.linkState == .up && $0.stateChange?.failedMonitors != 0 } == nil)
+        #expect(sw.state.with { $0.connections } >= 2)
         await link.shutdown()
         await sw.shutdown()
     }

@@ -142,6 +142,11 @@ import Testing
                 "applicationID": .string("ctibridge"), "protocolVersion": .string(XMLRecordEncoder.ed3),
                 "sessionDuration": .int(180), "authenticationName": .string("cti&user"),
             ]),
+            svc("invoke", nil, "StartApplicationSession", [
+                "applicationID": .string("ctibridge"), "sessionDuration": .int(180),
+                "authenticationName": .string("cti"), "sessionCleanupDelay": .int(60),
+            ]),
+            svc("invoke", nil, "StartApplicationSession", ["applicationID": .string("ctibridge"), "sessionCleanupDelay": .int(0)]),
             svc("returnResult", nil, "StartApplicationSession", [
                 "sessionID": .string("009968951"), "protocolVersion": .string(XMLRecordEncoder.ed3),
                 "sessionDuration": .int(600),
@@ -170,6 +175,35 @@ import Testing
             let got = try XMLTestSupport.record(doc)
             #expect(got == want, "\(String(decoding: doc, as: UTF8.self))\n got \(got.values)")
         }
+    }
+
+    /// DMCC log-in (`csta-notes.md` "DMCC XML session"): `SessionLoginInfo` in the Avaya namespace inside
+    /// `applicationSpecificInfo`, with user name, password and cleanup delay in the schema's order. The decoder reads all
+    /// three back; the password through ``CSTAMessage/authenticationPassword`` only, never into the record (records are
+    /// printed by `decode` and `tail` and end up in logs).
+    @Test func dmccLoginInfoRoundTripsAndThePasswordStaysOutOfTheRecord() throws {
+        let login = CSTARecord([
+            "pdu": .string("invoke"), "service": .string("StartApplicationSession"), "applicationID": .string("ctibridge"),
+            "authenticationName": .string("cti"), "authenticationPassword": .string("s3<cr>et&"),
+            "sessionCleanupDelay": .int(60), "sessionDuration": .int(180),
+        ])
+        let doc = try XMLCodec.encode(login)
+        let text = String(decoding: doc, as: UTF8.self)
+        #expect(text.contains(
+            "<applicationInfo><applicationID>ctibridge</applicationID><applicationSpecificInfo>"
+                + "<SessionLoginInfo xmlns=\"http://www.avaya.com/csta\"><userName>cti</userName>"
+                + "<password>s3&lt;cr&gt;et&amp;</password><sessionCleanupDelay>60</sessionCleanupDelay></SessionLoginInfo>"
+                + "</applicationSpecificInfo></applicationInfo>"), "\(text)")
+        var fields = CSTAFields()
+        try doc.withUnsafeBytes { try XMLCodec.decode($0, into: &fields) }
+        let message = CSTAMessage(encoding: .xml, payload: ByteBuffer(bytes: doc), fields: fields)
+        #expect(message.authenticationPassword == "s3<cr>et&")
+        var want = login
+        want["authenticationPassword"] = nil
+        #expect(message.record() == want)
+        var json: [UInt8] = []
+        KeySetJSON.write(message.record(), to: &json)
+        #expect(!String(decoding: json, as: UTF8.self).contains("s3"))
     }
 
     @Test func textIsEscaped() throws {

@@ -79,6 +79,29 @@ import Testing
         try await server.shutdown()
     }
 
+    /// BER shows an id's octets as lower-case hex and XML keeps the text, so an application may send an id back in the
+    /// other case than the switch wrote it: the switch takes it either way.
+    @Test func idsAreTakenBackInEitherCase() async throws {
+        let server = try await start(SimulatorConfiguration(encoding: .xml, framing: .ecma323))
+        var calls: [String] = []
+        for _ in 0..<11 {
+            calls.append(try await server.perform { (m, now) throws(SwitchError) in
+                try m.placeInboundCall(from: Self.caller, to: "96510", now: now)
+            })
+        }
+        let call = try #require(calls.first { $0.contains { $0.isLetter } }, "no call id with a hex letter: \(calls)")
+        let flipped = String(call.map { $0.isUppercase ? Character($0.lowercased()) : Character($0.uppercased()) })
+        try await LoopbackClient.connect(to: server).talk { c in
+            let status = try await c.next { $0.string("service") == "SystemStatus" }
+            try await c.answerSystemStatus(status)
+            _ = try await c.request(["service": .string("SystemRegister")], invokeId: 1)
+            let cleared = try await c.request(["service": .string("ClearCall"), "callID": .string(flipped)], invokeId: 2)
+            #expect(cleared.string("pdu") == "returnResult", "ClearCall \(flipped) for \(call): \(cleared.values)")
+        }
+        #expect(try await server.snapshot().calls[call] == nil)
+        try await server.shutdown()
+    }
+
     @Test func wrongApplicationContextIsRejectedAndRequestsBeforeAssociationFail() async throws {
         let server = try await start(SimulatorConfiguration(encoding: .ber, framing: .u16))
         try await LoopbackClient.connect(to: server).talk { c in
@@ -126,9 +149,10 @@ import Testing
             let session = try await c.request(
                 ["service": .string("StartApplicationSession"), "applicationID": .string("test"), "sessionDuration": .int(60)],
                 invokeId: 1)
-            #expect(session.string("sessionID") != nil && session.int("sessionDuration") == 60)
+            let sessionID = try #require(session.string("sessionID"))
+            #expect(session.int("sessionDuration") == 60)
             let reset = try await c.request(
-                ["service": .string("ResetApplicationSessionTimer"), "sessionID": .string("x"), "sessionDuration": .int(60)],
+                ["service": .string("ResetApplicationSessionTimer"), "sessionID": .string(sessionID), "sessionDuration": .int(60)],
                 invokeId: 2)
             #expect(reset.string("pdu") == "returnResult")
             let id = try await c.request(["service": .string("GetDeviceId"), "device": .string("4002")], invokeId: 3)

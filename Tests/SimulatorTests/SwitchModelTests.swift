@@ -154,4 +154,20 @@ import Testing
         #expect(model.calls[call]?.state(of: "4002") == .alerting)
         #expect(model.pendingRoutes.isEmpty)
     }
+
+    @Test func routeEndSendsTheCallToTheACDGroup() throws {
+        var model = makeModel(ready: false)
+        let call = try model.placeInboundCall(from: "+498912345678", to: "8100", now: at(0))
+        let request = try #require(model.takeEffects().routeRequests.first)
+        #expect(throws: SwitchError.self) { try model.routeEnd(routeingCrossRefID: "FFFF", now: at(1)) }
+        try model.routeEnd(routeingCrossRefID: request.routeingCrossRefID, now: at(1))
+        let effects = model.takeEffects()
+        #expect(names(effects, seenBy: "8100") == ["diverted"])
+        let queued = try #require(effects.events.first { $0.name == "queued" })
+        #expect(queued.device == "8001" && queued.lastRedirection == "8100" && queued.callID == call)
+        #expect(model.calls[call]?.state(of: "8001") == .queued && model.calls[call]?.state(of: "8100") == nil)
+        #expect(model.queue == [call] && model.pendingRoutes.isEmpty)
+        // Answered once: a second RouteEnd or RouteSelect for the same request is refused.
+        #expect(throws: SwitchError.self) { try model.routeEnd(routeingCrossRefID: request.routeingCrossRefID, now: at(2)) }
+    }
 }

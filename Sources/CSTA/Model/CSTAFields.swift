@@ -94,6 +94,8 @@ public struct CSTAFields: Sendable, Hashable {
     public var sessionDuration: Int32? = nil
     /// ECMA-354 application id (StartApplicationSession `applicationID`).
     public var applicationID: FieldSpan = .absent
+    /// DMCC `SessionLoginInfo/sessionCleanupDelay`, seconds (how long AES keeps a dropped session's monitors).
+    public var sessionCleanupDelay: Int32? = nil
 
     public init() {}
 

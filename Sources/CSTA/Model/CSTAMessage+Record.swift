@@ -13,6 +13,10 @@ extension CSTAMessage {
         payload.withUnsafeReadableBytes { FieldRenderer(bytes: $0, encoding: encoding).text(span) }
     }
 
+    /// The password of an AARQ (calling-authentication-value) or a DMCC `SessionLoginInfo`, for the switch side that
+    /// checks it. Deliberately not a key of ``record()``: records are printed and logged, passwords never are.
+    public var authenticationPassword: String? { text(fields.authenticationPassword) }
+
     /// The key-set text of one device field (`4711`, `deviceNumber:100123`, `<notKnown>`, …).
     public func text(_ device: DeviceField) -> String? {
         payload.withUnsafeReadableBytes { FieldRenderer(bytes: $0, encoding: encoding).device(device) }
@@ -103,6 +107,7 @@ struct FieldRenderer {
         put("protocolVersion", f.protocolVersion)
         put("sessionDuration", f.sessionDuration)
         put("applicationID", f.applicationID)
+        put("sessionCleanupDelay", f.sessionCleanupDelay)
         return r
     }
 

@@ -308,6 +308,7 @@ struct XMLMessageDecoder {
         switch x {
         case .userName: if !f.pointee.authenticationName.isPresent { f.pointee.authenticationName = text }; return
         case .password: if !f.pointee.authenticationPassword.isPresent { f.pointee.authenticationPassword = text }; return
+        case .sessionCleanupDelay: f.pointee.sessionCleanupDelay = integer(s, e); return
         default: break
         }
         if d >= 3, x == .agentState, !f.pointee.agentState.isPresent { f.pointee.agentState = EnumField(text: text); return }

@@ -245,10 +245,7 @@ struct XMLRecordEncoder {
         if pdu == "invoke" && service == "StartApplicationSession" {
             text("<applicationInfo>")
             leaf("applicationID", "applicationID")
-            if let name = r.string("authenticationName") {
-                text("<applicationSpecificInfo><SessionLoginInfo xmlns=\"\(Self.avaya)\">")
-                text("<userName>\(escape(name))</userName></SessionLoginInfo></applicationSpecificInfo>")
-            }
+            sessionLoginInfo()
             text("</applicationInfo>")
             if let version = r.string("protocolVersion") {
                 text("<requestedProtocolVersions><protocolVersion>\(escape(version))</protocolVersion>")
@@ -275,6 +272,20 @@ struct XMLRecordEncoder {
             text("<errorCode><\(category)>\(escape(r.string("errorValue") ?? ""))</\(category)></errorCode>")
         }
         close(element)
+    }
+
+    /// Avaya `SessionLoginInfo` (`userName`, `password`, `sessionCleanupDelay`, in the schema's order) from the keys
+    /// `authenticationName`, `authenticationPassword` and `sessionCleanupDelay` — the same keys as the AARQ's.
+    private mutating func sessionLoginInfo() {
+        let name = r.string("authenticationName")
+        let password = r.string("authenticationPassword")
+        let cleanup = r.int("sessionCleanupDelay")
+        guard name != nil || password != nil || cleanup != nil else { return }
+        text("<applicationSpecificInfo><SessionLoginInfo xmlns=\"\(Self.avaya)\">")
+        if let name { text("<userName>\(escape(name))</userName>") }
+        if let password { text("<password>\(escape(password))</password>") }
+        if let cleanup { text("<sessionCleanupDelay>\(cleanup)</sessionCleanupDelay>") }
+        text("</SessionLoginInfo></applicationSpecificInfo>")
     }
 
     // MARK: Pieces

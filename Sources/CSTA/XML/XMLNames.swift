@@ -18,6 +18,7 @@ enum XN: UInt16, CaseIterable {
     case cause, localConnectionInfo, agentID, numberQueued, crossRefIdentifier, systemStatus, sysStatRegisterID
     case reason, errorValue, agentState, requestedAgentState, sessionID, protocolVersion, actualProtocolVersion
     case requestedSessionDuration, actualSessionDuration, sessionDuration, applicationID, userName, password
+    case sessionCleanupDelay
     // Connections (primary unless noted).
     case connection = 60, establishedConnection, droppedConnection, clearedCall, heldConnection, retrievedConnection
     case primaryOldCall, failedConnection, originatedConnection, queuedConnection, initiatedConnection

@@ -254,6 +254,13 @@ public struct SwitchModel: Sendable {
         divert(callID, from: numbering.routePoint, to: destination, cause: "redirected", now: now)
     }
 
+    /// RouteEndRequest (or no application to ask): the call waiting at the route point goes to the default
+    /// destination, the ACD group.
+    public mutating func routeEnd(routeingCrossRefID: String, now: Date) throws(SwitchError) {
+        guard pendingRoutes[routeingCrossRefID] != nil else { throw .invalidCrossRefID("no route request \(routeingCrossRefID)") }
+        try routeSelect(routeingCrossRefID: routeingCrossRefID, destination: numbering.acdGroup, now: now)
+    }
+
     // MARK: Agents
 
     /// SetAgentState with ECMA-285 `ReqAgentState` semantics.

@@ -200,13 +200,21 @@ public struct SwitchError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func notAssociated(_ detail: String) -> Self {
         .init(category: "security", name: "requestedServiceNotSubscribed", code: 2, detail: detail)
     }
+    /// ECMA-354 `definedError` of an application-session NegResponse (`invalidApplicationInfo`, `invalidSessionID`).
+    /// XML only: DMCC has no BER form.
+    public static func applicationSession(_ name: String, _ detail: String) -> Self {
+        .init(category: "definedError", name: name, code: 0, detail: detail)
+    }
 
-    /// The error as a returnError key-set record answering `invokeId`.
-    public func record(invokeId: Int64, encoding: CSTAEncoding) -> CSTARecord {
-        CSTARecord([
+    /// The error as a returnError key-set record answering `invokeId`. An ECMA-354 error names its `service`, so the
+    /// XML encoder writes `…NegResponse` instead of `CSTAErrorCode`.
+    public func record(invokeId: Int64, encoding: CSTAEncoding, service: String? = nil) -> CSTARecord {
+        var r = CSTARecord([
             "pdu": .string("returnError"), "invokeId": .int(invokeId), "errorCode": .int(1),
             "errorCategory": .string(category),
             "errorValue": encoding == .ber ? .string(String(code)) : .string(name),
         ])
+        if category == "definedError", let service { r["service"] = .string(service) }
+        return r
     }
 }

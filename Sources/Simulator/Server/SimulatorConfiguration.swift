@@ -73,6 +73,23 @@ public enum FaultSchedule: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// The DMCC log-in the switch accepts (`SessionLoginInfo` `userName` and `password`). Its description hides the
+/// password.
+public struct DMCCLogin: Sendable, Hashable, CustomStringConvertible {
+    public var user: String
+    public var password: String
+
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+
+    public var description: String { "DMCCLogin(user: \"\(user)\", password: ***)" }
+
+    /// Whether a StartApplicationSession's user name and password match.
+    public func accepts(user: String?, password: String?) -> Bool { user == self.user && password == self.password }
+}
+
 /// Everything the switch needs to know to listen and behave.
 public struct SimulatorConfiguration: Sendable {
     public var host: String
@@ -92,12 +109,15 @@ public struct SimulatorConfiguration: Sendable {
     public var faults: [FaultSchedule]
     /// Seeds the fault injector's random choices (`reject`, garbage bytes).
     public var seed: UInt64
+    /// DMCC: the one log-in StartApplicationSession must carry; `nil` accepts any (or none).
+    public var dmccLogin: DMCCLogin?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, encoding: CSTAEncoding = .ber, framing: CSTAFraming? = nil,
         flavor: SessionFlavor? = nil, numbering: SwitchNumbering = SwitchNumbering(),
         systemStatusInterval: TimeAmount? = .seconds(10), systemStatusMissesAllowed: Int = 3,
-        afterCallWork: Bool = false, agentsReady: Bool = false, faults: [FaultSchedule] = [], seed: UInt64 = 1
+        afterCallWork: Bool = false, agentsReady: Bool = false, faults: [FaultSchedule] = [], seed: UInt64 = 1,
+        dmccLogin: DMCCLogin? = nil
     ) {
         self.host = host
         self.port = port
@@ -111,6 +131,7 @@ public struct SimulatorConfiguration: Sendable {
         self.agentsReady = agentsReady
         self.faults = faults
         self.seed = seed
+        self.dmccLogin = dmccLogin
     }
 }
 

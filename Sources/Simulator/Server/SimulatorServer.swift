@@ -93,6 +93,11 @@ public final class SimulatorServer: Sendable {
         }.get()
     }
 
+    /// Stops the load generator (calls under way are left as they are).
+    public func stopLoad() async throws {
+        try await eventLoop.submit { [core] in core.value.stopLoad() }.get()
+    }
+
     /// Stops listening and closes every link.
     public func shutdown() async throws {
         try await serverChannel.close()

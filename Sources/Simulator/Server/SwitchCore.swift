@@ -18,6 +18,8 @@ final class SwitchCore {
     var model: SwitchModel
     private(set) var sessions: [Int: SwitchSessionHandler] = [:]
     private(set) var monitors: [String: Monitor] = [:]
+    /// Routeing cross-reference id → the links its RouteRequest went to: only they may answer it.
+    private(set) var routeRecipients: [String: Set<Int>] = [:]
     private var nextSessionID = 1
     private var nextCrossRef = 1
     /// Receives every finished call's truth record.
@@ -83,6 +85,13 @@ final class SwitchCore {
     func unregister(_ id: Int) {
         sessions[id] = nil
         monitors = monitors.filter { $0.value.session != id }
+        var orphaned: [String] = []
+        for (crossRef, links) in routeRecipients where links.contains(id) {
+            let left = links.subtracting([id])
+            routeRecipients[crossRef] = left.isEmpty ? nil : left
+            if left.isEmpty { orphaned.append(crossRef) }
+        }
+        for crossRef in orphaned.sorted() { defaultRoute(crossRef, why: "the link that got the route request is gone") }
     }
 
     /// MonitorStart: a new cross-reference id for `device` on `session`.
@@ -103,6 +112,42 @@ final class SwitchCore {
     }
 
     func monitorCount(session: Int) -> Int { monitors.values.filter { $0.session == session }.count }
+
+    // MARK: Routing
+
+    /// The links a RouteRequest for `routePoint` goes to: those that monitor the route point (the codec has no
+    /// RouteRegister, so monitoring it is how an application registers as its router).
+    func routeingLinks(for routePoint: String) -> [Int] {
+        Set(monitors.values.filter { $0.device == routePoint }.map(\.session))
+            .filter { sessions[$0]?.isAssociated == true }.sorted()
+    }
+
+    /// RouteSelectRequest (`destination`) or RouteEndRequest (`nil`: the default destination, the ACD group) from
+    /// link `session`, which must be one the RouteRequest went to.
+    func answerRoute(_ crossRef: String, destination: String?, session: Int) throws(SwitchError) {
+        guard routeRecipients[crossRef]?.contains(session) == true else {
+            throw .invalidCrossRefID("no route request \(crossRef) was sent to this link")
+        }
+        try perform { (m, now) throws(SwitchError) in
+            if let destination {
+                try m.routeSelect(routeingCrossRefID: crossRef, destination: destination, now: now)
+            } else {
+                try m.routeEnd(routeingCrossRefID: crossRef, now: now)
+            }
+        }
+        routeRecipients[crossRef] = nil
+    }
+
+    /// No application (left) to answer: the call goes to the default destination at once.
+    private func defaultRoute(_ crossRef: String, why: String) {
+        guard model.pendingRoutes[crossRef] != nil else { return }
+        logger.info("default route", metadata: ["routeingCrossRefID": "\(crossRef)", "why": "\(why)"])
+        do {
+            try perform { (m, now) throws(SwitchError) in try m.routeEnd(routeingCrossRefID: crossRef, now: now) }
+        } catch {
+            logger.warning("default route failed", metadata: ["routeingCrossRefID": "\(crossRef)", "error": "\(error)"])
+        }
+    }
 
     // MARK: Changing the switch
 
@@ -126,9 +171,20 @@ final class SwitchCore {
                 sessions[monitor.session]?.sendEvent(event, crossRef: crossRef, observer: monitor.device)
             }
         }
+        var unrouted: [String] = []
         for request in effects.routeRequests {
-            logger.info("route request", metadata: ["routeingCrossRefID": "\(request.routeingCrossRefID)", "callID": "\(request.callID)"])
-            for session in sessions.values where session.isAssociated { session.sendRouteRequest(request) }
+            let links = routeingLinks(for: request.routePoint)
+            logger.info(
+                "route request",
+                metadata: [
+                    "routeingCrossRefID": "\(request.routeingCrossRefID)", "callID": "\(request.callID)", "links": "\(links)",
+                ])
+            guard !links.isEmpty else {
+                unrouted.append(request.routeingCrossRefID)
+                continue
+            }
+            routeRecipients[request.routeingCrossRefID] = Set(links)
+            for id in links { sessions[id]?.sendRouteRequest(request) }
         }
         for record in effects.finishedCalls {
             logger.info(
@@ -141,6 +197,10 @@ final class SwitchCore {
         }
         for event in effects.events { for listener in eventListeners { listener(event) } }
         for request in effects.routeRequests { for listener in routeRequestListeners { listener(request) } }
+        // Routes answered by the load generator or abandoned by the caller need no answer any more.
+        if !routeRecipients.isEmpty { routeRecipients = routeRecipients.filter { model.pendingRoutes[$0.key] != nil } }
+        // Last, so every listener has seen this batch before the default routing's own events.
+        for crossRef in unrouted { defaultRoute(crossRef, why: "no application monitors the route point") }
     }
 }
 

@@ -13,6 +13,13 @@ enum SwitchRequests {
         return request.int("op").flatMap { CSTANames.serviceName(forOperation: Int32($0)) } ?? "unknown"
     }
 
+    /// A call or cross-reference id as an application sent it back, in the one case the switch writes its ids in
+    /// (`SwitchModel.hexID`): BER shows an id's octets as lower-case hex and XML keeps the text, so an id may come back
+    /// in the other case.
+    static func canonicalID(_ text: String) -> String {
+        SwitchModel.hexID(0xA, digits: 1) == "a" ? text.lowercased() : text.uppercased()
+    }
+
     static func allowedBeforeAssociation(_ service: String, flavor: SessionFlavor) -> Bool {
         switch flavor {
         case .hipath: false
@@ -42,7 +49,7 @@ enum SwitchRequests {
             return result
         } catch {
             session.logger.info("request refused", metadata: ["service": "\(service)", "error": "\(error)"])
-            return error.record(invokeId: invokeId, encoding: encoding)
+            return error.record(invokeId: invokeId, encoding: encoding, service: service)
         }
     }
 
@@ -55,6 +62,7 @@ enum SwitchRequests {
             guard let value = r.string(key), !value.isEmpty else { throw .valueOutOfRange("missing \(key)") }
             return value
         }
+        func requiredID(_ key: String) throws(SwitchError) -> String { canonicalID(try required(key)) }
         func requiredDevice(_ key: String) throws(SwitchError) -> String {
             guard let value = device(r.string(key)), !value.isEmpty else { throw .invalidDeviceID("missing \(key)") }
             return value
@@ -65,14 +73,16 @@ enum SwitchRequests {
         case "SystemRegister":
             result["sysStatRegisterID"] = .string("0001")
         case "StartApplicationSession":
-            result["sessionID"] = .string("SIM\(session.sessionID)")
+            let granted = session.startApplicationSession(requested: r.int("sessionDuration"))
+            result["sessionID"] = .string(granted.id)
             result["protocolVersion"] = .string(
                 r.string("protocolVersion") ?? "http://www.ecma-international.org/standards/ecma-323/csta/ed3")
-            result["sessionDuration"] = .int(r.int("sessionDuration") ?? 180)
+            result["sessionDuration"] = .int(granted.duration)
         case "ResetApplicationSessionTimer":
-            result["sessionDuration"] = .int(r.int("sessionDuration") ?? 180)
+            result["sessionDuration"] = .int(
+                try session.resetApplicationSessionTimer(id: r.string("sessionID"), requested: r.int("sessionDuration")))
         case "StopApplicationSession":
-            break
+            session.stopApplicationSession()
         case "GetDeviceId":
             let ext = try requiredDevice("device")
             guard core.model.isInternal(ext) else { throw .invalidDeviceID("\(ext) is not on this switch") }
@@ -81,7 +91,7 @@ enum SwitchRequests {
             let crossRef = try core.startMonitor(device: try requiredDevice("monitorObject"), session: session.sessionID)
             result["monitorCrossRefID"] = .string(crossRef)
         case "MonitorStop":
-            try core.stopMonitor(crossRef: try required("monitorCrossRefID"), session: session.sessionID)
+            try core.stopMonitor(crossRef: try requiredID("monitorCrossRefID"), session: session.sessionID)
         case "MakeCall":
             let calling = try requiredDevice("calling")
             let called = try requiredDevice("called")
@@ -89,7 +99,7 @@ enum SwitchRequests {
             result["callID"] = .string(call)
             result["connDevice"] = .string(calling)
         case "AnswerCall", "ClearConnection", "HoldCall", "RetrieveCall":
-            let call = try required("callID")
+            let call = try requiredID("callID")
             let device = try requiredDevice("connDevice")
             try core.perform { (m, now) throws(SwitchError) in
                 switch service {
@@ -100,10 +110,10 @@ enum SwitchRequests {
                 }
             }
         case "ClearCall":
-            let call = try required("callID")
+            let call = try requiredID("callID")
             try core.perform { (m, now) throws(SwitchError) in try m.clearCall(callID: call, now: now) }
         case "ConsultationCall":
-            let call = try required("callID")
+            let call = try requiredID("callID")
             let device = try requiredDevice("connDevice")
             guard let consulted = Self.device(r.string("otherDevice") ?? r.string("called")) else {
                 throw .invalidDeviceID("missing consultedDevice")
@@ -114,9 +124,9 @@ enum SwitchRequests {
             result["callID"] = .string(new)
             result["connDevice"] = .string(device)
         case "TransferCall", "ConferenceCall":
-            let held = try required("callID")
+            let held = try requiredID("callID")
             let device = try requiredDevice("connDevice")
-            let active = try required("secondaryCallID")
+            let active = try requiredID("secondaryCallID")
             let resulting = try core.perform { (m, now) throws(SwitchError) in
                 service == "TransferCall"
                     ? try m.transferCall(heldCallID: held, activeCallID: active, device: device, now: now)
@@ -125,7 +135,7 @@ enum SwitchRequests {
             result["callID"] = .string(resulting)
             result["newCallIDs"] = .strings([resulting])
         case "SingleStepTransferCall", "DeflectCall":
-            let call = try required("callID")
+            let call = try requiredID("callID")
             let device = try requiredDevice("connDevice")
             let to = try requiredDevice("otherDevice")
             try core.perform { (m, now) throws(SwitchError) in
@@ -150,16 +160,14 @@ enum SwitchRequests {
             result["snapshotCallIDs"] = .strings(calls.map(\.callID))
             result["snapshotStates"] = .strings(calls.map(\.state.rawValue))
         case "SnapshotCall":
-            let parties = try core.model.snapshotCall(try required("callID"))
+            let parties = try core.model.snapshotCall(try requiredID("callID"))
             result["snapshotDevices"] = .strings(parties.map(\.device))
         case "RouteSelectRequest":
-            let crossRef = try required("routeingCrossRefID")
-            let destination = try requiredDevice("routeSelected")
-            try core.perform { (m, now) throws(SwitchError) in
-                try m.routeSelect(routeingCrossRefID: crossRef, destination: destination, now: now)
-            }
+            let crossRef = try requiredID("routeingCrossRefID")
+            try core.answerRoute(crossRef, destination: try requiredDevice("routeSelected"), session: session.sessionID)
             return false
         case "RouteEndRequest":
+            try core.answerRoute(try requiredID("routeingCrossRefID"), destination: nil, session: session.sessionID)
             return false
         default:
             throw .notSupported("\(service) is not supported by the simulator")

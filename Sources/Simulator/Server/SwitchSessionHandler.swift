@@ -21,6 +21,10 @@ final class SwitchSessionHandler: ChannelInboundHandler {
     private var timers: [LoopTimer] = []
     /// While a request is being answered, the events it raises wait here so they follow the answer on the wire.
     private var heldBackEvents: [(record: CSTARecord, headerInvokeId: Int64)]?
+    /// The ECMA-354 application session granted on this link (DMCC), and the timer that ends it unless a
+    /// ResetApplicationSessionTimer comes first.
+    private(set) var applicationSession: (id: String, duration: Int64)?
+    private var sessionExpiry: Scheduled<Void>?
 
     init(core: SwitchCore, logger: Logger) {
         self.core = core
@@ -54,6 +58,8 @@ final class SwitchSessionHandler: ChannelInboundHandler {
     private func stop() {
         for timer in timers { timer.cancel() }
         timers = []
+        sessionExpiry?.cancel()
+        sessionExpiry = nil
         if sessionID != 0 { core.unregister(sessionID) }
         self.context = nil
     }
@@ -79,7 +85,10 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         let invokeId = record.int("invokeId") ?? frame.headerInvokeId ?? 0
         switch record.string("pdu") {
         case "aarq": associate(record)
-        case "invoke": received(request: record, invokeId: invokeId)
+        case "invoke":
+            // The password is read for the log-in check only; it is not part of the record (records get logged).
+            let password = record.string("service") == "StartApplicationSession" ? message.authenticationPassword : nil
+            received(request: record, invokeId: invokeId, password: password)
         case "returnResult": receivedResult(record)
         case "returnError", "reject":
             logger.notice("application refused a switch request", metadata: ["record": "\(record.values)"])
@@ -122,7 +131,7 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         }
     }
 
-    private func received(request: CSTARecord, invokeId: Int64) {
+    private func received(request: CSTARecord, invokeId: Int64, password: String?) {
         let service = SwitchRequests.service(of: request)
         if !isAssociated && !SwitchRequests.allowedBeforeAssociation(service, flavor: configuration.flavor) {
             logger.notice("request before association refused", metadata: ["service": "\(service)"])
@@ -132,7 +141,9 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         }
         let answer: CSTARecord?
         heldBackEvents = []
-        if let share = rejectShare, Double.random(in: 0..<1, using: &random) < share, service != "SystemStatus" {
+        if service == "StartApplicationSession", let refusal = loginRefusal(request, password: password) {
+            answer = refusal.record(invokeId: invokeId, encoding: configuration.encoding, service: service)
+        } else if let share = rejectShare, Double.random(in: 0..<1, using: &random) < share, service != "SystemStatus" {
             answer = SwitchError.serviceBusy("fault injection").record(invokeId: invokeId, encoding: configuration.encoding)
         } else {
             answer = SwitchRequests.answer(request, service: service, invokeId: invokeId, session: self)
@@ -156,6 +167,69 @@ final class SwitchSessionHandler: ChannelInboundHandler {
             reply()
         }
         if service == "StopApplicationSession" { context?.close(promise: nil) }
+    }
+
+    // MARK: DMCC application session (ECMA-354)
+
+    /// With a configured log-in, a StartApplicationSession whose `SessionLoginInfo` does not match is refused with
+    /// `definedError` `invalidApplicationInfo` (what AES answers; the link reports it as an authentication failure).
+    private func loginRefusal(_ request: CSTARecord, password: String?) -> SwitchError? {
+        guard let login = configuration.dmccLogin else { return nil }
+        let user = request.string("authenticationName")
+        guard !login.accepts(user: user, password: password) else { return nil }
+        logger.warning(
+            "DMCC log-in refused", metadata: ["user": "\(user ?? "-")", "password": "\(password == nil ? "none" : "wrong")"])
+        return .applicationSession("invalidApplicationInfo", "wrong user name or password")
+    }
+
+    /// Grants the session (the requested duration, at least a second; 180 s when none is asked for) and starts its
+    /// timer.
+    func startApplicationSession(requested: Int64?) -> (id: String, duration: Int64) {
+        let granted = (id: "SIM\(sessionID)", duration: max(1, requested ?? 180))
+        applicationSession = granted
+        armSessionTimer()
+        return granted
+    }
+
+    /// ResetApplicationSessionTimer: only the session's own id restarts its timer (with the newly requested duration,
+    /// if any). Per ECMA-354 nothing else does — a link busy with other traffic still expires.
+    func resetApplicationSessionTimer(id: String?, requested: Int64?) throws(SwitchError) -> Int64 {
+        guard let session = applicationSession, id == session.id else {
+            throw .applicationSession("invalidSessionID", "no application session \(id ?? "(none)") on this link")
+        }
+        applicationSession?.duration = max(1, requested ?? session.duration)
+        armSessionTimer()
+        return applicationSession?.duration ?? session.duration
+    }
+
+    /// StopApplicationSession: the session ends (the link is closed after the answer).
+    func stopApplicationSession() {
+        sessionExpiry?.cancel()
+        sessionExpiry = nil
+        applicationSession = nil
+    }
+
+    private func armSessionTimer() {
+        sessionExpiry?.cancel()
+        guard let context, let session = applicationSession else { return }
+        sessionExpiry = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(session.duration)) { [self] in
+            sessionExpired()
+        }
+    }
+
+    /// The session timer ran out: ApplicationSessionTerminated (reason `sessionTimerExpired`), then the link closes.
+    private func sessionExpired() {
+        guard let session = applicationSession, let context, !halfOpen else { return }
+        logger.notice(
+            "DMCC session expired, terminating", metadata: ["sessionID": "\(session.id)", "duration": "\(session.duration)s"])
+        applicationSession = nil
+        sessionExpiry = nil
+        send(
+            CSTARecord([
+                "pdu": .string("invoke"), "service": .string("ApplicationSessionTerminated"), "sessionID": .string(session.id),
+                "reason": .string("sessionTimerExpired"),
+            ]), headerInvokeId: 9999)
+        context.close(promise: nil)
     }
 
     // MARK: Sending
@@ -263,6 +337,7 @@ final class SwitchSessionHandler: ChannelInboundHandler {
         halfOpen = true
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         for timer in timers { timer.cancel() }
+        sessionExpiry?.cancel()
     }
 
     /// Writes bytes that are no frame (the `garbage` fault).
