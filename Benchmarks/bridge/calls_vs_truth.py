@@ -2,7 +2,7 @@
 """The call-model acceptance run: `ctibridge simulate --truth` with mixed load and link drops (or kill -9 of the
 daemon), `ctibridge serve` on it, then `ctibridge calls --compare` and `ctibridge store check`.
 
-  python3 Benchmarks/bridge/calls_vs_truth.py [--calls 2000] [--rate 50] [--agents 300] [--drops 3]
+  python3 Benchmarks/bridge/calls_vs_truth.py [--calls 2000] [--rate 50] [--agents 2500] [--drops 3]
                                               [--kills 0] [--encoding ber|xml] [--time-scale 1]
                                               [--ctibridge .build/release/ctibridge] [--keep DIR]
 
@@ -45,7 +45,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--calls', type=int, default=2000)
     ap.add_argument('--rate', type=float, default=50)
-    ap.add_argument('--agents', type=int, default=300)
+    ap.add_argument('--agents', type=int, default=2500)
     ap.add_argument('--drops', type=int, default=3)
     ap.add_argument('--kills', type=int, default=0)
     ap.add_argument('--encoding', choices=['ber', 'xml'], default='ber')
@@ -66,7 +66,7 @@ def main():
                '--agents', str(a.agents), '--rate', str(a.rate), '--calls', str(a.calls), '--seed', '7',
                '--time-scale', str(a.time_scale), '--truth', truth]
     if a.drops:
-        sim_cmd += ['--fault', 'drop:%dms' % int(arrivals * 1000 / (a.drops + 0.5))]
+        sim_cmd += ['--fault', 'drop:%dms*%d' % (int(arrivals * 1000 / (a.drops + 0.5)), a.drops)]
     last = 4000 + a.agents
     config = os.path.join(work, 'ctibridge.yaml')
     with open(config, 'w') as f:

@@ -53,7 +53,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Append one JSON line per finished call to this file.")
     var truth: String?
 
-    @Option(help: "Fault KIND:EVERY (drop:15s, halfopen:40s, garbage:30s, split:1, slow:200ms, reject:0.1); repeatable.")
+    @Option(help: "Fault KIND:EVERY[*TIMES] (drop:15s, drop:13s*3, halfopen:40s, garbage:30s, split:1, slow:200ms, reject:0.1); repeatable.")
     var fault: [String] = []
 
     @Option(help: "Seconds between the switch's SystemStatus invokes (0: only at start-up).")

@@ -171,3 +171,14 @@ import Testing
         #expect(throws: SwitchError.self) { try model.routeEnd(routeingCrossRefID: request.routeingCrossRefID, now: at(2)) }
     }
 }
+
+@Suite("Fault schedule syntax")
+struct FaultScheduleParsingTests {
+    @Test func timedFaultsTakeALimit() {
+        #expect(FaultSchedule(parsing: "drop:13s*3") == .drop(every: .seconds(13), times: 3))
+        #expect(FaultSchedule(parsing: "drop:13s") == .drop(every: .seconds(13)))
+        #expect(FaultSchedule(parsing: "halfopen:500ms*1")?.description == "halfopen:500ms*1")
+        #expect(FaultSchedule(parsing: "drop:13s*0") == nil)
+        #expect(FaultSchedule(parsing: "split:1*2") == nil)
+    }
+}

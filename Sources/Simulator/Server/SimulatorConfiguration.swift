@@ -16,12 +16,12 @@ public enum SessionFlavor: String, Sendable, Hashable, CaseIterable {
 
 /// One fault and how often it strikes (`--fault KIND:EVERY`).
 public enum FaultSchedule: Sendable, Hashable, CustomStringConvertible {
-    /// Close the connection every interval.
-    case drop(every: TimeAmount)
-    /// Stop reading and writing without closing, once the interval has passed.
-    case halfOpen(every: TimeAmount)
-    /// Send bytes that are not a frame every interval.
-    case garbage(every: TimeAmount)
+    /// Close the connection every interval (at most `times` times; `nil`: no limit).
+    case drop(every: TimeAmount, times: Int? = nil)
+    /// Stop reading and writing without closing, once the interval has passed (at most `times` times).
+    case halfOpen(every: TimeAmount, times: Int? = nil)
+    /// Send bytes that are not a frame every interval (at most `times` times).
+    case garbage(every: TimeAmount, times: Int? = nil)
     /// Write every frame in pieces of this many bytes.
     case split(bytes: Int)
     /// Answer every request this much later.
@@ -31,9 +31,9 @@ public enum FaultSchedule: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .drop(let t): "drop:\(Self.text(t))"
-        case .halfOpen(let t): "halfopen:\(Self.text(t))"
-        case .garbage(let t): "garbage:\(Self.text(t))"
+        case .drop(let t, let n): "drop:\(Self.text(t))" + (n.map { "*\($0)" } ?? "")
+        case .halfOpen(let t, let n): "halfopen:\(Self.text(t))" + (n.map { "*\($0)" } ?? "")
+        case .garbage(let t, let n): "garbage:\(Self.text(t))" + (n.map { "*\($0)" } ?? "")
         case .split(let n): "split:\(n)"
         case .slow(let t): "slow:\(Self.text(t))"
         case .reject(let p): "reject:\(p)"
@@ -42,18 +42,29 @@ public enum FaultSchedule: Sendable, Hashable, CustomStringConvertible {
 
     static func text(_ t: TimeAmount) -> String { "\(t.nanoseconds / 1_000_000)ms" }
 
-    /// Parses `drop:15s`, `halfopen:40s`, `garbage:30s`, `split:1`, `slow:200ms`, `reject:0.1`.
+    /// Parses `drop:15s`, `halfopen:40s`, `garbage:30s`, `split:1`, `slow:200ms`, `reject:0.1`; the timed faults take
+    /// a limit: `drop:13s*3` drops three times, 13 s apart.
     public init?(parsing text: String) {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        var parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return nil }
+        var times: Int? = nil
+        if let star = parts[1].firstIndex(of: "*") {
+            guard let n = Int(parts[1][parts[1].index(after: star)...]), n > 0 else { return nil }
+            times = n
+            parts[1] = String(parts[1][..<star])
+        }
         switch parts[0].lowercased() {
-        case "drop": guard let t = Self.duration(parts[1]) else { return nil }; self = .drop(every: t)
-        case "halfopen", "half-open": guard let t = Self.duration(parts[1]) else { return nil }; self = .halfOpen(every: t)
-        case "garbage": guard let t = Self.duration(parts[1]) else { return nil }; self = .garbage(every: t)
-        case "slow": guard let t = Self.duration(parts[1]) else { return nil }; self = .slow(delay: t)
-        case "split": guard let n = Int(parts[1]), n > 0 else { return nil }; self = .split(bytes: n)
+        case "drop": guard let t = Self.duration(parts[1]) else { return nil }; self = .drop(every: t, times: times)
+        case "halfopen", "half-open":
+            guard let t = Self.duration(parts[1]) else { return nil }
+            self = .halfOpen(every: t, times: times)
+        case "garbage": guard let t = Self.duration(parts[1]) else { return nil }; self = .garbage(every: t, times: times)
+        case "slow":
+            guard times == nil, let t = Self.duration(parts[1]) else { return nil }
+            self = .slow(delay: t)
+        case "split": guard times == nil, let n = Int(parts[1]), n > 0 else { return nil }; self = .split(bytes: n)
         case "reject":
-            guard let p = Double(parts[1]), (0...1).contains(p) else { return nil }
+            guard times == nil, let p = Double(parts[1]), (0...1).contains(p) else { return nil }
             self = .reject(share: p)
         default: return nil
         }

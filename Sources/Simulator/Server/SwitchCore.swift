@@ -44,22 +44,30 @@ final class SwitchCore {
     /// Starts the fault schedule (on the switch's loop).
     func startFaultSchedule() {
         for fault in configuration.faults {
+            let strike: (SwitchSessionHandler) -> Void
+            let every: TimeAmount
+            let limit: Int?
             switch fault {
-            case .drop(let every):
-                faultTimers.append(LoopTimer.repeating(on: eventLoop, every: every) { [self] in
-                    for session in sessions.values { session.injectDrop() }
-                })
-            case .halfOpen(let every):
-                faultTimers.append(LoopTimer.repeating(on: eventLoop, every: every) { [self] in
-                    for session in sessions.values { session.injectHalfOpen() }
-                })
-            case .garbage(let every):
-                faultTimers.append(LoopTimer.repeating(on: eventLoop, every: every) { [self] in
-                    for session in sessions.values { session.injectGarbage() }
-                })
+            case .drop(let interval, let times):
+                (every, limit, strike) = (interval, times, { $0.injectDrop() })
+            case .halfOpen(let interval, let times):
+                (every, limit, strike) = (interval, times, { $0.injectHalfOpen() })
+            case .garbage(let interval, let times):
+                (every, limit, strike) = (interval, times, { $0.injectGarbage() })
             case .split, .slow, .reject:
-                break
+                continue
             }
+            var struck = 0
+            var timer: LoopTimer? = nil
+            timer = LoopTimer.repeating(on: eventLoop, every: every) { [self] in
+                if let limit, struck >= limit {
+                    timer?.cancel()
+                    return
+                }
+                struck += 1
+                for session in sessions.values { strike(session) }
+            }
+            faultTimers.append(timer!)
         }
     }
 
