@@ -23,7 +23,7 @@ public struct BridgeConfiguration: Sendable, Codable, Hashable {
         public var role: String = "client"
         public var heartbeatSeconds: Double = 10
         public var requestTimeoutSeconds: Double = 5
-        public var reconnectInitialSeconds: Double = 0.2
+        public var reconnectInitialSeconds: Double = 0.05
         public var reconnectMaximumSeconds: Double = 30
         public var systemRegister: Bool = false
         public var aarqName: String?

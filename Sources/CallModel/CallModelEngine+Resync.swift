@@ -10,6 +10,8 @@ struct ResyncState: Sendable {
     var touched: Set<String> = []
     /// `callID|device` pairs an event touched since the link went down.
     var touchedParties: Set<String> = []
+    /// Calls that ended since the link went down: a snapshot taken before their end must not open them again.
+    var ended: Set<String> = []
 }
 
 /// Which open interactions changed since the last checkpoint.
@@ -91,6 +93,7 @@ extension CallModelEngine {
                 var e = EventContext(
                     input: CSTAEventInput(event: "snapshot", callID: id, device: device, cause: "resync"), at: at)
                 let isNew = calls[id] == nil
+                if isNew && resync.ended.contains(id) { continue }
                 if isNew {
                     _ = leg(id, create: true, at: at, resynced: true)
                     if state == .queued, let interactionID = calls[id]?.interactionID {

@@ -383,6 +383,7 @@ public struct CallModelEngine: Sendable {
     mutating func endCall(_ id: String, at: Date, cause: String?, out: inout [CallEvent]) {
         guard let leg = calls.removeValue(forKey: id) else { return }
         resync.touched.remove(id)
+        if resync.reconnecting { resync.ended.insert(id) }
         guard var interaction = interactions[leg.interactionID] else { return }
         for connection in leg.connections { interaction.leave(call: id, device: connection.device, at: at) }
         interaction.liveCalls.remove(id)

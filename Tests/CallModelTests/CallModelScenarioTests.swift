@@ -182,3 +182,26 @@ struct CallModelScenarioTests {
         #expect(d.events.count == before)
     }
 }
+
+@Suite("Call model: reconnect races")
+struct CallModelReconnectTests {
+    @Test func aCallThatEndsAfterItsSnapshotIsNotOpenedAgain() throws {
+        var d = SwitchDriver(agents: 1)
+        let caller = "+498912345678"
+        let call = try #require(d.step { (m, now) throws(SwitchError) in
+            try m.placeInboundCall(from: caller, to: m.numbering.hotline, now: now)
+        })
+        d.step { (m, now) throws(SwitchError) in try m.answerCall(callID: call, device: "4001", now: now) }
+        // The link drops; on the way back the snapshot of 4001 still shows the call …
+        d.take(d.engine.linkDown(at: d.now, reason: "test"))
+        d.engine.snapshot(device: "4001", callIDs: [call], states: ["connected"], at: d.now)
+        // … then the call ends (its events arrive before link-up is published) …
+        d.step { (m, now) throws(SwitchError) in try m.clearConnection(callID: call, device: caller, now: now) }
+        d.take(d.engine.linkUp(at: d.now, reason: "test"))
+        // … and the stale snapshot must not open it a second time.
+        #expect(d.records.count == 1)
+        #expect(d.engine.openCallCount == 0)
+        let comparison = TruthComparison(truth: d.truth, records: d.records)
+        #expect(comparison.matched == 1, "\(comparison)")
+    }
+}
