@@ -388,7 +388,7 @@ public actor CSTALinkClient {
                 return "dead link: keep-alive unanswered for \(now - lastKeepAlive)"
             }
             if configuration.flavour == .dmccXML, sessionID != nil,
-                now - lastSessionReset >= .seconds(max(1, sessionDuration / 3))
+                now - lastSessionReset >= .milliseconds(max(200, sessionDuration * 1000 / 3))
             {
                 lastSessionReset = now
                 lastKeepAlive = now

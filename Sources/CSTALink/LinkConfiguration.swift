@@ -167,7 +167,7 @@ public struct LinkConfiguration: Sendable {
     /// Send SystemRegister after the association (always done for OpenScape Voice).
     public var systemRegister = false
     /// DMCC requested session duration, in seconds. The switch may grant another (`actualSessionDuration`); the link
-    /// resets the session timer every third of the granted duration (at least once a second).
+    /// resets the session timer every third of the granted duration (not more often than every 200 ms).
     public var sessionDuration = 180
     /// DMCC `SessionLoginInfo/sessionCleanupDelay`, seconds: how long AES keeps a dropped session's monitors and
     /// calls for a reconnect. `nil` sends none (AES's default applies).

@@ -34,8 +34,9 @@ import Testing
         let finished = Mutex<[CallTruthRecord]>([])
         let h = try await SimulatorLink.start(
             variant, monitors: Self.monitored, truth: { record in finished.withLock { $0.append(record) } })
-        let up = await h.log.stateChanges().first?.change
-        #expect(up?.state == .up)
+        let changes = await h.log.stateChanges().map(\.change)
+        let up = changes.first
+        #expect(up?.state == .up, "state changes: \(changes.map(\.json))")
         #expect(up?.monitors == Self.monitored.count && up?.failedMonitors == 0)
         #expect(Set(await h.log.snapshots()) == Set(Self.monitored))
         let xrefs = await h.crossReferences(Self.monitored)

@@ -205,6 +205,9 @@ struct SimulatorLink {
             await harness.shutdown()
             throw HarnessError(message: "the link did not come up against the simulator (\(variant.name))")
         }
+        // The log consumes the link's events on a task of its own: let it catch up with the link-up, so a test that
+        // looks at the first state change right away finds it.
+        _ = await log.first(within: .seconds(2)) { $0.linkState == .up }
         return harness
     }
 
