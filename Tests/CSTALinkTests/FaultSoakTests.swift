@@ -23,8 +23,10 @@ import Testing
     /// keep-alive timeout (half of it).
     static let heartbeat: Duration = .seconds(1)
     static let backoffMaximum: Duration = .milliseconds(200)
-    /// Scheduling slack on a shared two-core machine that is also running the load.
-    static let slack: Duration = .milliseconds(1500)
+    /// Scheduling slack on a shared two-core machine that is also running the load and, under `swift test`, the other
+    /// suites in parallel (the end-to-end bridge tests among them). The strict bound (2× heartbeat) is measured on a
+    /// quiet machine by `Benchmarks/link/fault_soak.py`.
+    static let slack: Duration = .milliseconds(3500)
     static var bound: Duration { heartbeat * 2 + backoffMaximum + slack }
     /// Faults from the switch's start until this long after are checked.
     static let observed: Duration = .milliseconds(12_500)
