@@ -139,7 +139,8 @@ import Testing
                 checked += 1
             }
         }
-        #expect(checked >= 5, "calls checked: \(checked): \(story)")
+        // Four or five recovery windows, each with a few complete calls on a quiet machine; fewer when loaded.
+        #expect(checked >= 3, "calls checked: \(checked): \(story)")
         let worst = recoveries.max() ?? .zero
         #expect(worst <= Self.bound, "slowest recovery \(worst) of \(recoveries.count)")
         await h.shutdown()

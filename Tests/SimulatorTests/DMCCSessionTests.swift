@@ -119,7 +119,9 @@ import Testing
             let message = try #require(terminated, "no ApplicationSessionTerminated \(after) after the last reset")
             #expect(message.string("pdu") == "invoke" && message.string("sessionID") == id)
             #expect(message.string("reason") == "sessionTimerExpired")
-            #expect(after >= .milliseconds(2500) && after < .seconds(6), "terminated \(after) after the last reset")
+            // The 3 s timer runs from when the switch took the last reset; `lastReset` is when its answer arrived here,
+            // which a loaded machine delays — so the lower bound leaves room for that.
+            #expect(after >= .milliseconds(1500) && after < .seconds(6), "terminated \(after) after the last reset")
             // …and the switch closed the link.
             #expect(try await c.next() == nil)
         }
