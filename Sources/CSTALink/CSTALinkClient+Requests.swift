@@ -1,5 +1,6 @@
 import CSTA
 import Logging
+import Metrics
 import NIOCore
 
 extension CSTALinkClient {
@@ -136,6 +137,7 @@ extension CSTALinkClient {
         guard isCurrent(gen) else { return }
         lastInbound = clock.now
         if let error = frame.error {
+            frameErrors.increment()
             logger.warning("bad frame skipped", metadata: ["error": "\(error)"])
             return
         }
@@ -143,7 +145,15 @@ extension CSTALinkClient {
         do {
             message = try frame.decode()
         } catch {
-            logger.warning("undecodable frame", metadata: ["error": "\(error)", "bytes": "\(frame.payload.readableBytes)"])
+            decodeErrors.increment()
+            // The hex (at most 256 bytes) lets an integrator reproduce it with `ctibridge decode --hex`.
+            let hex = frame.payload.readableBytesView.prefix(256).map { byte in
+                let digits = Array("0123456789abcdef".utf8)
+                return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
+            }.joined()
+            logger.warning(
+                "undecodable frame",
+                metadata: ["error": "\(error)", "bytes": "\(frame.payload.readableBytes)", "hex": "\(hex)"])
             return
         }
         let record = message.record()

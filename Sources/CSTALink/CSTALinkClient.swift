@@ -1,5 +1,6 @@
 import CSTA
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 
@@ -35,6 +36,9 @@ public actor CSTALinkClient {
     let logger: Logger
     let group: any EventLoopGroup
     let clock = ContinuousClock()
+    /// Frames the framing rejected (garbage, lengths out of bounds) and frames whose message did not decode.
+    let frameErrors = Counter(label: "ctibridge_csta_frame_errors_total")
+    let decodeErrors = Counter(label: "ctibridge_csta_decode_errors_total")
 
     struct Pending {
         var continuation: CheckedContinuation<CSTAResult, any Error>
