@@ -54,6 +54,7 @@ let package = Package(
             name: "Simulator",
             dependencies: [
                 "CSTA",
+                "CallModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,6 +128,7 @@ let package = Package(
             name: "CSTALinkTests",
             dependencies: [
                 "CSTALink",
+                "CallModel",
                 "Simulator",
                 "CSTA",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -138,6 +140,7 @@ let package = Package(
             name: "SimulatorTests",
             dependencies: [
                 "Simulator",
+                "CallModel",
                 "CSTA",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import CallModel
 import ArgumentParser
 import CSTA
 import Foundation

@@ -29,12 +29,9 @@ final class BridgeHarness: Sendable {
         simulator.numbering = SwitchNumbering(agentCount: agents)
         simulator.faults = faults
         let truth = self.truth
-        let decoder = JSONDecoder()
-        server = try await SimulatorServer.start(configuration: simulator, logger: Logger(label: "test.switch") { _ in SwiftLogNoOpLogHandler() }) { record in
-            guard let line = try? record.jsonLine(), let decoded = try? decoder.decode(CallRecord.self, from: Data(line.utf8))
-            else { return }
-            truth.withLock { $0.append(decoded) }
-        }
+        server = try await SimulatorServer.start(
+            configuration: simulator, logger: Logger(label: "test.switch") { _ in SwiftLogNoOpLogHandler() }
+        ) { record in truth.withLock { $0.append(record) } }
         let numbering = simulator.numbering
         var configuration = BridgeConfiguration(
             switch: .init(host: "127.0.0.1", port: server.localAddress.port ?? 0),

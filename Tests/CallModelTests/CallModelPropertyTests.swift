@@ -3,22 +3,10 @@ import Foundation
 import Simulator
 import Testing
 
-/// SplitMix64: a small seeded generator so every run walks the same way.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Call model: random walks through every switch operation")
 struct CallModelPropertyTests {
     /// One random operation on the switch, chosen among those that make sense now.
-    static func randomStep(_ d: inout SwitchDriver, _ random: inout SeededRandom) {
+    static func randomStep(_ d: inout SwitchDriver, _ random: inout SeededGenerator) {
         let agents = d.numbering.agentExtensions
         let calls = d.model.calls.values.sorted { $0.id < $1.id }
         let external = "+4989" + String(Int.random(in: 1_000_000...9_999_999, using: &random))
@@ -112,7 +100,7 @@ struct CallModelPropertyTests {
     @Test(arguments: [UInt64(1), 2, 3, 4])
     func everyInteractionMatchesTheTruth(seed: UInt64) {
         var d = SwitchDriver(agents: 5)
-        var random = SeededRandom(state: seed)
+        var random = SeededGenerator(seed: seed)
         for _ in 0..<3000 { Self.randomStep(&d, &random) }
         Self.drain(&d)
         #expect(d.truth.count > 300)
@@ -127,7 +115,7 @@ struct CallModelPropertyTests {
     @Test(arguments: [UInt64(7), 8])
     func linkOutagesAreReconciledFromSnapshots(seed: UInt64) {
         var d = SwitchDriver(agents: 5)
-        var random = SeededRandom(state: seed)
+        var random = SeededGenerator(seed: seed)
         var outages = 0
         for round in 0..<60 {
             for _ in 0..<50 { Self.randomStep(&d, &random) }
@@ -155,7 +143,7 @@ struct CallModelPropertyTests {
 
     @Test func checkpointRestoresOpenInteractions() throws {
         var d = SwitchDriver(agents: 3)
-        var random = SeededRandom(state: 42)
+        var random = SeededGenerator(seed: 42)
         for _ in 0..<400 { Self.randomStep(&d, &random) }
         let open = d.engine.openInteractionCount
         try #require(open > 0)

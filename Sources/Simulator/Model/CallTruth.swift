@@ -1,80 +1,9 @@
+import CallModel
 import Foundation
 
-/// The ground truth of one finished interaction, in the call record shape of `../shared/docs/contracts.md` §5.
-public struct CallTruthRecord: Sendable, Hashable, Encodable {
-    /// One stretch of time one device spent in one state of the interaction.
-    public struct Segment: Sendable, Hashable, Encodable {
-        public var device: String
-        public var agentID: String?
-        public var from: Date
-        public var to: Date
-        /// `dialing`, `ringing`, `talking`, `held` or `queued`.
-        public var state: String
-
-        enum CodingKeys: String, CodingKey { case device, agentID, from, to, state }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(device, forKey: .device)
-            try c.encode(agentID, forKey: .agentID)
-            try c.encode(CallTruthRecord.iso(from), forKey: .from)
-            try c.encode(CallTruthRecord.iso(to), forKey: .to)
-            try c.encode(state, forKey: .state)
-        }
-    }
-
-    public var interactionID: String
-    /// Every call of the interaction, consultation legs included, in the order they began.
-    public var callIDs: [String]
-    public var calling: String
-    public var called: String
-    /// `inbound`, `outbound` or `internal`.
-    public var direction: String
-    public var startedAt: Date
-    public var answeredAt: Date?
-    public var endedAt: Date
-    /// `answered`, `abandoned`, `transferred`, `conferenced` or `noAnswer`.
-    public var outcome: String
-    public var queue: String?
-    public var waitSeconds: Double
-    public var talkSeconds: Double
-    public var holdSeconds: Double
-    public var segments: [Segment]
-
-    enum CodingKeys: String, CodingKey {
-        case interactionID, callIDs, calling, called, direction, startedAt, answeredAt, endedAt, outcome, queue
-        case waitSeconds, talkSeconds, holdSeconds, segments
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(interactionID, forKey: .interactionID)
-        try c.encode(callIDs, forKey: .callIDs)
-        try c.encode(calling, forKey: .calling)
-        try c.encode(called, forKey: .called)
-        try c.encode(direction, forKey: .direction)
-        try c.encode(Self.iso(startedAt), forKey: .startedAt)
-        try c.encode(answeredAt.map(Self.iso), forKey: .answeredAt)
-        try c.encode(Self.iso(endedAt), forKey: .endedAt)
-        try c.encode(outcome, forKey: .outcome)
-        try c.encode(queue, forKey: .queue)
-        try c.encode(waitSeconds, forKey: .waitSeconds)
-        try c.encode(talkSeconds, forKey: .talkSeconds)
-        try c.encode(holdSeconds, forKey: .holdSeconds)
-        try c.encode(segments, forKey: .segments)
-    }
-
-    /// One JSON line (no trailing newline), keys sorted.
-    public func jsonLine() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
-    static func iso(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-}
+/// The ground truth of one finished interaction: a call record in the shape of `../shared/docs/contracts.md` §5 (the
+/// same type the bridge's call model produces, so the two compare field by field).
+public typealias CallTruthRecord = CallRecord
 
 /// Follows one interaction while it lasts: who was in it in which state and when, and how it went.
 struct InteractionTracker: Sendable {
@@ -89,9 +18,9 @@ struct InteractionTracker: Sendable {
     var abandoned = false
     var transferred = false
     var conferenced = false
-    var closed: [CallTruthRecord.Segment] = []
+    var closed: [CallRecord.Segment] = []
     /// Device → its open segment.
-    var open: [String: CallTruthRecord.Segment] = [:]
+    var open: [String: CallRecord.Segment] = [:]
 
     init(id: String, calling: String, called: String, direction: String, startedAt: Date) {
         self.id = id
@@ -156,10 +85,11 @@ struct InteractionTracker: Sendable {
         let outcome =
             conferenced ? "conferenced" : transferred ? "transferred" : answeredAt != nil ? "answered"
             : abandoned ? "abandoned" : "noAnswer"
-        return CallTruthRecord(
+        return CallRecord(
             interactionID: id, callIDs: callIDs, calling: calling, called: called, direction: direction,
             startedAt: startedAt, answeredAt: answeredAt, endedAt: endedAt, outcome: outcome, queue: queue,
-            waitSeconds: Self.round(wait), talkSeconds: Self.round(talk), holdSeconds: Self.round(hold), segments: segments)
+            waitSeconds: Self.round(wait), talkSeconds: Self.round(talk), holdSeconds: Self.round(hold), segments: segments,
+            answeredBy: segments.first { $0.state == "talking" && $0.agentID != nil }?.agentID)
     }
 
     static func round(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
