@@ -420,10 +420,37 @@ public struct CallModelEngine: Sendable {
         if let current = agents[device], current.state == state, current.agentID == agentID, current.reason == reason {
             return
         }
+        if let agentID, agents[device]?.agentID == nil { fillAgentID(agentID, at: device) }
         agents[device] = AgentStatus(agentID: agentID, device: device, state: state, reason: reason, since: e.at)
         e.out.append(
             CallEvent(
                 kind: .agentState, at: e.at, device: device, agentID: agentID, agentState: state, reason: reason))
+    }
+
+    /// The agent at `device` became known (a switch that names agents only in agent events, or after a restart): the
+    /// calls in progress there get it on their segments and as the answering agent.
+    mutating func fillAgentID(_ agentID: String, at device: String) {
+        for id in interactions.keys {
+            var interaction = interactions[id]!
+            var changed = false
+            for (key, segment) in interaction.openSegments where segment.device == device && segment.agentID == nil {
+                interaction.openSegments[key]?.agentID = agentID
+                changed = true
+            }
+            for index in interaction.closedSegments.indices
+            where interaction.closedSegments[index].device == device && interaction.closedSegments[index].agentID == nil {
+                interaction.closedSegments[index].agentID = agentID
+                changed = true
+            }
+            if interaction.answeredDevice == device, interaction.answeredBy == nil {
+                interaction.answeredBy = agentID
+                changed = true
+            }
+            if changed {
+                interactions[id] = interaction
+                checkpoint.dirty.insert(id)
+            }
+        }
     }
 
     /// Records an agent's state the bridge learnt otherwise (GetAgentState after link-up).

@@ -73,8 +73,10 @@ final class BridgeHarness: Sendable {
         try await daemon.withLock { $0 }?.value
     }
 
-    func startLoad(calls: Int, rate: Double, seed: UInt64 = 1, timeScale: Double = 0.03) async throws {
-        var load = LoadScenario(kind: .mixed, rate: rate, calls: calls, seed: seed)
+    func startLoad(
+        calls: Int, rate: Double, seed: UInt64 = 1, timeScale: Double = 0.03, kind: LoadScenario.Kind = .mixed
+    ) async throws {
+        var load = LoadScenario(kind: kind, rate: rate, calls: calls, seed: seed)
         load.timeScale = timeScale
         load.agentBreakEverySeconds = 0
         try await server.startLoad(load)

@@ -10,16 +10,22 @@ import Testing
 
 @Suite("Bridge end to end: simulator → link → call model → journal → call records", .serialized)
 struct EndToEndTests {
-    @Test(arguments: [CSTAEncoding.ber, .xml])
-    func callRecordsEqualTheSwitchTruth(encoding: CSTAEncoding) async throws {
+    /// Every scenario in both encodings (the mixed one with more calls: it has them all).
+    static let runs: [(CSTAEncoding, LoadScenario.Kind, Int)] = [
+        (.ber, .mixed, 250), (.xml, .mixed, 250), (.ber, .inbound, 80), (.xml, .inbound, 80), (.ber, .outbound, 60),
+        (.xml, .outbound, 60), (.ber, .routing, 60), (.xml, .routing, 60),
+    ]
+
+    @Test(arguments: runs)
+    func callRecordsEqualTheSwitchTruth(encoding: CSTAEncoding, kind: LoadScenario.Kind, calls: Int) async throws {
         let harness = try await BridgeHarness(encoding: encoding)
         defer { Task { await harness.shutdown() } }
         try await harness.startDaemon()
         try await Task.sleep(for: .milliseconds(300))  // link up, monitors started
-        try await harness.startLoad(calls: 250, rate: 60)
+        try await harness.startLoad(calls: calls, rate: 60, kind: kind)
         let (truth, records) = try await harness.waitUntilSettled(timeout: .seconds(60))
         try await harness.stopDaemon()
-        #expect(truth.count >= 150)
+        #expect(truth.count >= calls / 2)
         let comparison = CallRecordComparison(expected: truth, actual: records, strict: true)
         #expect(comparison.duplicateCallIDs.isEmpty, "\(comparison)")
         #expect(comparison.missing.isEmpty && comparison.extra.isEmpty, "\(comparison)")

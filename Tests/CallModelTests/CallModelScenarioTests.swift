@@ -205,3 +205,22 @@ struct CallModelReconnectTests {
         #expect(comparison.matched == 1, "\(comparison)")
     }
 }
+
+@Suite("Call model: agents learnt late")
+struct CallModelLateAgentTests {
+    @Test func anAgentNamedAfterTheCallBeganIsOnItsRecord() throws {
+        // A bridge that starts while the agent is logged on and a switch that names agents only in agent events.
+        var engine = CallModelEngine(configuration: .init(monitoredDevices: ["4001", "8001"], queueDevices: ["8001"]))
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let caller = "+498912345678"
+        func apply(_ input: CSTAEventInput, _ seconds: Double) -> [CallEvent] { engine.apply(input, at: t0 + seconds) }
+        _ = apply(.init(event: "delivered", monitoredDevice: "4001", callID: "c1", device: "4001", calling: caller, called: "96510"), 0)
+        _ = apply(.init(event: "established", monitoredDevice: "4001", callID: "c1", device: "4001", calling: caller, called: "96510"), 2)
+        _ = apply(.init(event: "agentBusy", monitoredDevice: "4001", device: "4001", agentID: "A17"), 3)
+        let out = apply(.init(event: "connectionCleared", monitoredDevice: "4001", callID: "c1", device: "4001"), 20)
+        let record = try #require(out.compactMap(\.record).first)
+        #expect(record.answeredBy == "A17")
+        #expect(record.segments.filter { $0.device == "4001" }.allSatisfy { $0.agentID == "A17" })
+        #expect(CallRecordComparison.takingAgent(record) == "A17")
+    }
+}
