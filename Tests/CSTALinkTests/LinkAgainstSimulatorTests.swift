@@ -1,3 +1,4 @@
+import CallModel
 import CSTA
 import Foundation
 import NIOCore
