@@ -94,6 +94,7 @@ public actor BridgePipeline {
             } else {
                 linkUpGauge.record(1)
                 out = await agentStates(at: now) + engine.linkUp(at: now, reason: change.reason)
+                out += await verifyCalls(at: Date())
             }
         }
         await publish(out, at: now)
@@ -113,6 +114,36 @@ public actor BridgePipeline {
                 publishFailed = true
             }
         }
+    }
+
+    /// SnapshotCall for the calls whose progress no device snapshot shows (an outbound call's far end), a bounded
+    /// number at a time.
+    func verifyCalls(at now: Date) async -> [CallEvent] {
+        let ids = engine.callsToVerify()
+        guard !ids.isEmpty else { return [] }
+        let link = self.link
+        let answers = await withTaskGroup(of: (String, CSTARecord?).self, returning: [(String, CSTARecord?)].self) { group in
+            var answers: [(String, CSTARecord?)] = []
+            var next = ids.makeIterator()
+            var running = 0
+            while running < 64, let id = next.next() {
+                group.addTask { (id, try? await link.snapshotCall(callID: id).record) }
+                running += 1
+            }
+            while let answer = await group.next() {
+                answers.append(answer)
+                if let id = next.next() { group.addTask { (id, try? await link.snapshotCall(callID: id).record) } }
+            }
+            return answers
+        }
+        var out: [CallEvent] = []
+        for (id, record) in answers.sorted(by: { $0.0 < $1.0 }) {
+            guard let record, let devices = record.strings("snapshotDevices"),
+                let states = record.strings("snapshotDeviceStates")
+            else { continue }
+            out += engine.callSnapshot(callID: id, devices: devices, states: states, at: now)
+        }
+        return out
     }
 
     /// Asks the switch for the agent at every monitored device that is not a queue (the agents that logged on while

@@ -195,3 +195,51 @@ extension CallModelEngine {
         for agent in saved where agents[agent.device] == nil { agents[agent.device] = agent }
     }
 }
+
+extension CallModelEngine {
+    /// Calls whose progress no SnapshotDevice can show: after a link failure, a call still offered to a party the
+    /// bridge does not monitor (the far end of an outbound call) may have been answered meanwhile. The daemon asks the
+    /// switch for each with SnapshotCall and hands the answer to ``callSnapshot(callID:devices:states:at:)``.
+    public func callsToVerify() -> [String] {
+        calls.values.filter { leg in
+            guard let interaction = interactions[leg.interactionID], interaction.resynced else { return false }
+            return leg.connections.contains { $0.state == .alerting && !isObserved($0.device) }
+        }.map(\.id).sorted()
+    }
+
+    /// A SnapshotCall result: every party of `callID` and its state (`states[i]` for `devices[i]`, names as in
+    /// ``ConnectionState/init(cstaName:)``; unknown ones are left as they are).
+    public mutating func callSnapshot(callID: String, devices: [String], states: [String], at: Date) -> [CallEvent] {
+        guard calls[callID] != nil, devices.count == states.count else { return [] }
+        var out: [CallEvent] = []
+        for (raw, name) in zip(devices, states) {
+            let device = DialPlan.normalize(raw)
+            guard let state = ConnectionState(cstaName: name), let previous = calls[callID]?.state(of: device),
+                previous != state
+            else { continue }
+            setConnection(callID, device, state, at: at)
+            var kind = CallEventKind.retrieved
+            switch state {
+            case .connected:
+                kind = .answered
+                if let interactionID = calls[callID]?.interactionID, interactions[interactionID]?.answeredAt == nil {
+                    let maker = interactions[interactionID]?.calling.flatMap { agents[$0]?.agentID }
+                    let taker = agents[device]?.agentID ?? (isInternal(device) ? nil : maker)
+                    interactions[interactionID]?.answeredAt = at
+                    interactions[interactionID]?.answeredDevice = device
+                    interactions[interactionID]?.answeredBy = taker
+                }
+            case .hold: kind = .held
+            case .alerting: kind = .ringing
+            case .queued: kind = .queued
+            case .initiated: kind = .originated
+            case .fail: kind = .failed
+            }
+            let e = EventContext(input: CSTAEventInput(event: "snapshot", callID: callID, device: device, cause: "resync"), at: at)
+            var event = callEvent(kind, e, call: callID, device: device)
+            event.resynced = true
+            out.append(event)
+        }
+        return out
+    }
+}

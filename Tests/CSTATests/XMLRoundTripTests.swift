@@ -276,3 +276,19 @@ struct SnapshotStateTests {
         #expect(decoded.strings("snapshotStates") == ["alerting"])
     }
 }
+
+@Suite("Snapshot call states")
+struct SnapshotCallStateTests {
+    @Test(arguments: [CSTAEncoding.ber, .xml])
+    func snapshotCallPartyStatesRoundTrip(encoding: CSTAEncoding) throws {
+        let record = CSTARecord([
+            "pdu": .string("returnResult"), "invokeId": .int(8), "op": .int(75), "service": .string("SnapshotCall"),
+            "snapshotDevices": .strings(["4001", "+498912345678"]),
+            "snapshotDeviceStates": .strings(["connected", "alerting"]),
+        ])
+        let bytes = encoding == .ber ? try BERCodec.encode(record) : try XMLCodec.encode(record)
+        let decoded = try CSTAMessage.decode(ByteBuffer(bytes: bytes), encoding: encoding).record()
+        #expect(decoded.strings("snapshotDevices") == ["4001", "+498912345678"])
+        #expect(decoded.strings("snapshotDeviceStates") == ["connected", "alerting"])
+    }
+}

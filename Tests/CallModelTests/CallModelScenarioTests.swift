@@ -224,3 +224,21 @@ struct CallModelLateAgentTests {
         #expect(CallRecordComparison.takingAgent(record) == "A17")
     }
 }
+
+@Suite("Call model: outbound answer inside a link gap")
+struct CallModelOutboundGapTests {
+    @Test func theFarEndsAnswerIsFoundBySnapshotCall() throws {
+        var d = SwitchDriver(agents: 1)
+        let far = "+498912345678"
+        let call = try #require(d.step { (m, now) throws(SwitchError) in try m.makeCall(calling: "4001", called: far, now: now) })
+        d.outage { inner in
+            inner.step { (m, now) throws(SwitchError) in try m.answerCall(callID: call, device: far, now: now) }
+        }
+        #expect(d.events.contains { $0.kind == .answered && $0.device == far && $0.resynced == true })
+        d.step { (m, now) throws(SwitchError) in try m.clearConnection(callID: call, device: "4001", now: now) }
+        let record = try #require(d.records.first)
+        #expect(record.outcome == "answered" && record.resynced)
+        let comparison = TruthComparison(truth: d.truth, records: d.records)
+        #expect(comparison.matched == 1, "\(comparison)")
+    }
+}

@@ -80,6 +80,11 @@ struct SwitchDriver {
             engine.snapshot(device: device, callIDs: calls.map(\.callID), states: calls.map { $0.state.rawValue }, at: now)
         }
         take(engine.linkUp(at: now, reason: "test"))
+        // As the daemon does: SnapshotCall for the calls no device snapshot can show.
+        for id in engine.callsToVerify() {
+            guard let parties = try? model.snapshotCall(id) else { continue }
+            take(engine.callSnapshot(callID: id, devices: parties.map(\.device), states: parties.map { $0.state.rawValue }, at: now))
+        }
     }
 
     func agentAt(_ ext: String) -> String { numbering.agentID(forExtension: ext) }

@@ -127,10 +127,15 @@ enum BERServiceEncoder {
                 }
             }
         case Op.snapshotCall:
+            let states = r.strings("snapshotDeviceStates") ?? []
             try w.constructed(0x77) { w throws(CSTAEncodeError) in
-                for device in r.strings("snapshotDevices") ?? [] {
-                    let d = try E.extendedDevice(0x63, device, key: "snapshotDevices")
-                    w.element(0x30, d)
+                for (index, device) in (r.strings("snapshotDevices") ?? []).enumerated() {
+                    var item = BERWriter()
+                    item.raw(try E.extendedDevice(0x63, device, key: "snapshotDevices"))
+                    if index < states.count, let state = SnapshotStates.names.firstIndex(of: states[index]) {
+                        item.integer(0x4E, Int64(state))  // localConnectionState [APPLICATION 14]
+                    }
+                    w.element(0x30, item.bytes)
                 }
             }
             if let calling = r.string("calling") { w.raw(try E.extendedDevice(0x61, calling, key: "calling")) }

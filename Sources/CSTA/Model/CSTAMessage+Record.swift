@@ -91,7 +91,16 @@ struct FieldRenderer {
                 r["snapshotStates"] = .strings(states.map { $0 ?? "unknown" })
             }
         }
-        if let devices = list(f.snapshotDevices) { r["snapshotDevices"] = .strings(devices) }
+        if let devices = list(f.snapshotDevices) {
+            r["snapshotDevices"] = .strings(devices)
+            let states =
+                f.snapshotDevices.kind == .berSnapshotCallData
+                ? SnapshotStates.berCall(f.snapshotDevices, in: bytes)
+                : XMLCodec.snapshotStates(f.snapshotDevices, in: bytes)
+            if states.count == devices.count, states.contains(where: { $0 != nil }) {
+                r["snapshotDeviceStates"] = .strings(states.map { $0 ?? "unknown" })
+            }
+        }
         put("reason", f.reason, nil)
         put("errorCode", f.errorCode)
         put("errorCategory", f.errorCategory, CSTANames.errorCategories)

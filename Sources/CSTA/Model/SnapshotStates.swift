@@ -1,4 +1,4 @@
-/// The local connection state of each item of a SnapshotDevice result, read at rendering time from the list the decoder
+/// The local connection state of each item of a SnapshotDevice (and each party of a SnapshotCall) result, read at rendering time from the list the decoder
 /// validated (the decoders themselves do not look at it).
 ///
 /// ECMA-285 `SnapshotDeviceResponseInfo.localCallState` is a `CallState`: `compoundCallState` (the connection states
@@ -40,6 +40,29 @@ enum SnapshotStates {
                     if let value = try? part.integer(bytes) { state = name(value >> 4) }
                     break
                 } else if part.tag == Tag.context(2) {
+                    break
+                }
+            }
+            states.append(state)
+        }
+        return states
+    }
+
+    /// One state name (or `nil`) per item of a BER `SnapshotCallData`: each party's `localConnectionState`
+    /// (`[APPLICATION 14]`).
+    static func berCall(_ list: ListField, in bytes: UnsafeRawBufferPointer) -> [String?] {
+        guard list.kind == .berSnapshotCallData else { return [] }
+        let start = min(Int(list.content.start), bytes.count)
+        let end = min(start &+ Int(list.content.count), bytes.count)
+        var items = BERCursor(bytes: bytes, start: start, end: end, depth: 1)
+        var states: [String?] = []
+        while let item = try? items.next() {
+            guard item.tag == Tag.sequence else { break }
+            var parts = BERCursor(bytes: bytes, start: item.contentStart, end: item.contentEnd, depth: item.depth &+ 1)
+            var state: String? = nil
+            while let part = try? parts.next() {
+                if part.tag == Tag.application(14), let value = try? part.integer(bytes) {
+                    state = name(value)
                     break
                 }
             }

@@ -72,10 +72,10 @@ public enum XMLCodec {
 }
 
 extension XMLCodec {
-    /// The device's local connection state per `snapshotDeviceResponseInfo` (`nil` when the item has none or says
-    /// `unknown`); see ``SnapshotStates``.
+    /// The local connection state per `snapshotDeviceResponseInfo` or `snapshotCallResponseInfo` (`nil` when the item
+    /// has none or says `unknown`); see ``SnapshotStates``.
     static func snapshotStates(_ list: ListField, in bytes: UnsafeRawBufferPointer) -> [String?] {
-        guard list.kind == .xmlSnapshotDeviceData, list.content.isPresent,
+        guard list.kind == .xmlSnapshotDeviceData || list.kind == .xmlSnapshotCallData, list.content.isPresent,
             Int(list.content.start) + Int(list.content.count) <= bytes.count
         else { return [] }
         let range = list.content.range
@@ -103,7 +103,9 @@ extension XMLCodec {
                     leafStart = t.contentStart
                 case .end:
                     let leaf = names.last ?? ""
-                    if t.depth >= 2, names.contains("localCallState"), t.tagStart > leafStart, !sawFirst {
+                    // SnapshotDevice: localCallState/…; SnapshotCall: the party's own localConnectionState.
+                    let inState = names.contains("localCallState") || (t.depth == 2 && leaf == "localConnectionState")
+                    if t.depth >= 2, inState, t.tagStart > leafStart, !sawFirst {
                         let raw = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[leafStart..<t.tagStart]), as: UTF8.self)
                         let text = String(raw.filter { !$0.isWhitespace })
                         if leaf == "localConnectionState", SnapshotStates.names.contains(text) {

@@ -201,9 +201,13 @@ struct XMLRecordEncoder {
             text("</snapshotData></crossRefIDorSnapshotData>")
         } else if let devices = r.strings("snapshotDevices") {
             text("<crossRefIDorSnapshotData><snapshotData>")
-            for device in devices {
+            let states = r.strings("snapshotDeviceStates") ?? []
+            for (index, device) in devices.enumerated() {
                 text("<snapshotCallResponseInfo>")
                 extendedDevice("deviceOnCall", device)
+                if index < states.count, SnapshotStates.names.contains(states[index]) {
+                    text("<localConnectionState>\(states[index])</localConnectionState>")
+                }
                 text("</snapshotCallResponseInfo>")
             }
             text("</snapshotData></crossRefIDorSnapshotData>")

@@ -162,6 +162,7 @@ enum SwitchRequests {
         case "SnapshotCall":
             let parties = try core.model.snapshotCall(try requiredID("callID"))
             result["snapshotDevices"] = .strings(parties.map(\.device))
+            result["snapshotDeviceStates"] = .strings(parties.map(\.state.rawValue))
         case "RouteSelectRequest":
             let crossRef = try requiredID("routeingCrossRefID")
             try core.answerRoute(crossRef, destination: try requiredDevice("routeSelected"), session: session.sessionID)

@@ -74,7 +74,7 @@ extension CSTARecord {
             if !(have.map { "\($0)" } == "\(want)") { bad.append("\(key): want \(want) got \(have.map { "\($0)" } ?? "nil")") }
         }
         // Keys beyond the peers' key set that contract §1 allows ("extra keys are allowed") and the corpus does not carry.
-        let extensions: Set<String> = ["eventError", "snapshotStates"]
+        let extensions: Set<String> = ["eventError", "snapshotStates", "snapshotDeviceStates"]
         for key in got.keys where expected[key] == nil && !ignoring.contains(key) && !extensions.contains(key) {
             bad.append("\(key): unexpected \(got[key]!)")
         }
