@@ -292,3 +292,18 @@ struct SnapshotCallStateTests {
         #expect(decoded.strings("snapshotDeviceStates") == ["connected", "alerting"])
     }
 }
+
+@Suite("GetAgentState response")
+struct GetAgentStateResponseTests {
+    @Test(arguments: [CSTAEncoding.ber, .xml])
+    func theAgentIDComesBack(encoding: CSTAEncoding) throws {
+        let record = CSTARecord([
+            "pdu": .string("returnResult"), "invokeId": .int(9), "op": .int(304), "service": .string("GetAgentState"),
+            "agentState": .string("agentReady"), "agentID": .string("A4001"),
+        ])
+        let bytes = encoding == .ber ? try BERCodec.encode(record) : try XMLCodec.encode(record)
+        let decoded = try CSTAMessage.decode(ByteBuffer(bytes: bytes), encoding: encoding).record()
+        #expect(decoded.string("agentState") == "agentReady")
+        #expect(decoded.string("agentID") == "A4001")
+    }
+}

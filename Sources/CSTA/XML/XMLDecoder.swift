@@ -312,6 +312,8 @@ struct XMLMessageDecoder {
         default: break
         }
         if d >= 3, x == .agentState, !f.pointee.agentState.isPresent { f.pointee.agentState = EnumField(text: text); return }
+        // GetAgentStateResponse: agentStateList/agentStateEntry/agentID.
+        if d >= 3, x == .agentID, !f.pointee.agentID.isPresent { f.pointee.agentID = text; return }
         if d == 1 { return }
         if d == 2 {
             if root == .error {

@@ -214,10 +214,13 @@ struct XMLRecordEncoder {
         }
         leaf("sysStatRegisterID", "sysStatRegisterID")
         leaf("systemStatus", "systemStatus")
-        leaf("agentID", "agentID")
         if let state = r.string("agentState") {
-            text("<agentStateList><agentStateEntry><agentState>\(escape(state))</agentState>")
-            text("</agentStateEntry></agentStateList>")
+            // ECMA-323 GetAgentStateResponse: the agent id belongs to its agentStateEntry.
+            text("<agentStateList><agentStateEntry>")
+            if let agentID = r.string("agentID") { text("<agentID>\(escape(agentID))</agentID>") }
+            text("<agentState>\(escape(state))</agentState></agentStateEntry></agentStateList>")
+        } else {
+            leaf("agentID", "agentID")
         }
         privateData()
         close(element)

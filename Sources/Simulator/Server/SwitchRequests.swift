@@ -151,8 +151,8 @@ enum SwitchRequests {
         case "GetAgentState":
             let agent = try core.model.agentState(device: try requiredDevice("device"))
             result["agentState"] = .string(agent.state.cstaName)
+            result["agentID"] = .string(agent.agentID)
             if session.configuration.encoding == .ber {
-                result["agentID"] = .string(agent.agentID)
                 result["acdGroup"] = .string(core.configuration.numbering.acdGroup)
             }
         case "SnapshotDevice":
