@@ -94,6 +94,8 @@ extension CallModelEngine {
                     input: CSTAEventInput(event: "snapshot", callID: id, device: device, cause: "resync"), at: at)
                 let isNew = calls[id] == nil
                 if isNew && resync.ended.contains(id) { continue }
+                // An event about this party since the link went down is newer than any snapshot.
+                if resync.touchedParties.contains(Interaction.segmentKey(id, device)) { continue }
                 if isNew {
                     _ = leg(id, create: true, at: at, resynced: true)
                     if state == .queued, let interactionID = calls[id]?.interactionID {
@@ -124,6 +126,11 @@ extension CallModelEngine {
                 e.out.append(event)
                 out += e.out
             }
+        }
+        // Ends that waited for the snapshots: calls with no observed party left.
+        for (id, leg) in calls.sorted(by: { $0.key < $1.key })
+        where !leg.connections.contains(where: { isObserved($0.device) }) {
+            endCall(id, at: at, cause: "resync", out: &out)
         }
         resync = ResyncState()
         out.append(CallEvent(kind: .link, at: at, linkState: "up", reason: reason))

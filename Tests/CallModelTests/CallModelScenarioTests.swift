@@ -242,3 +242,21 @@ struct CallModelOutboundGapTests {
         #expect(comparison.matched == 1, "\(comparison)")
     }
 }
+
+@Suite("Call model: a party that leaves after its snapshot")
+struct CallModelStalePartyTests {
+    @Test func aHangUpAfterTheSnapshotEndsTheCall() throws {
+        var d = SwitchDriver(agents: 1)
+        let far = "+498912345678"
+        let call = try #require(d.step { (m, now) throws(SwitchError) in try m.makeCall(calling: "4001", called: far, now: now) })
+        d.step { (m, now) throws(SwitchError) in try m.answerCall(callID: call, device: far, now: now) }
+        d.take(d.engine.linkDown(at: d.now, reason: "test"))
+        // The snapshot still shows the agent in the call; then the agent hangs up before link-up.
+        d.engine.snapshot(device: "4001", callIDs: [call], states: ["connected"], at: d.now)
+        d.step { (m, now) throws(SwitchError) in try m.clearConnection(callID: call, device: "4001", now: now) }
+        d.take(d.engine.linkUp(at: d.now, reason: "test"))
+        #expect(d.engine.openCallCount == 0, "the call has no observed party left")
+        #expect(d.records.count == 1)
+        #expect(!d.events.contains { $0.kind == .answered && $0.device == "4001" && $0.resynced == true })
+    }
+}
