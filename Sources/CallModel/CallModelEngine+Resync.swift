@@ -10,7 +10,8 @@ struct ResyncState: Sendable {
     var touched: Set<String> = []
     /// `callID|device` pairs an event touched since the link went down.
     var touchedParties: Set<String> = []
-    /// Calls that ended since the link went down: a snapshot taken before their end must not open them again.
+    /// Calls that ended (or were merged into another by a transfer or conference) since the link went down: a snapshot
+    /// taken before must not open them again.
     var ended: Set<String> = []
 }
 

@@ -68,6 +68,8 @@ extension CallModelEngine {
             calls[id] = nil
             interactions[interactionID]?.liveCalls.remove(id)
             resync.touched.remove(id)
+            // Gone into the result: a snapshot taken before the merge must not open it again.
+            if resync.reconnecting { resync.ended.insert(id) }
         }
         if calls[result] == nil { calls[result] = CallLeg(id: result, interactionID: interactionID) }
         calls[result]!.interactionID = interactionID

@@ -260,3 +260,37 @@ struct CallModelStalePartyTests {
         #expect(!d.events.contains { $0.kind == .answered && $0.device == "4001" && $0.resynced == true })
     }
 }
+
+@Suite("Call model: a transfer between a snapshot and link-up")
+struct CallModelTransferDuringResyncTests {
+    @Test func theMergedConsultationIsNotOpenedAgain() throws {
+        var d = SwitchDriver(agents: 2)
+        let caller = "+498912345678"
+        let call = try #require(d.step { (m, now) throws(SwitchError) in
+            try m.placeInboundCall(from: caller, to: m.numbering.hotline, now: now)
+        })
+        let first = try #require(d.events.last { $0.kind == .ringing }?.device)
+        let colleague = first == "4001" ? "4002" : "4001"
+        d.step { (m, now) throws(SwitchError) in try m.answerCall(callID: call, device: first, now: now) }
+        let consultation = try #require(d.step { (m, now) throws(SwitchError) in
+            try m.consultationCall(callID: call, device: first, consulted: colleague, now: now)
+        })
+        d.step { (m, now) throws(SwitchError) in try m.answerCall(callID: consultation, device: colleague, now: now) }
+        d.take(d.engine.linkDown(at: d.now, reason: "test"))
+        // Snapshots from before the transfer …
+        for device in [first, colleague] {
+            let listed = (try? d.model.snapshotDevice(device)) ?? []
+            d.engine.snapshot(device: device, callIDs: listed.map(\.callID), states: listed.map { $0.state.rawValue }, at: d.now)
+        }
+        // … then the transfer's events, then link-up.
+        d.step { (m, now) throws(SwitchError) in
+            try m.transferCall(heldCallID: call, activeCallID: consultation, device: first, now: now)
+        }
+        d.take(d.engine.linkUp(at: d.now, reason: "test"))
+        d.step { (m, now) throws(SwitchError) in try m.clearConnection(callID: call, device: caller, now: now) }
+        let comparison = TruthComparison(truth: d.truth, records: d.records)
+        #expect(comparison.base.duplicateCallIDs.isEmpty, "\(comparison)")
+        #expect(d.records.count == 1, "\(d.records.map(\.callIDs))")
+        #expect(d.engine.openCallCount == 0, "the consultation lives on only inside the transferred call")
+    }
+}
