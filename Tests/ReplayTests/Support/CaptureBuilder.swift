@@ -199,7 +199,10 @@ enum TestMessages {
     /// `count` event reports (switch side) or monitor starts / snapshots (application side), encoded.
     static func payloads(count: Int, fromSwitch: Bool, encoding: CSTAEncoding, seed: UInt64) throws -> [[UInt8]] {
         var random = SeededRandom(seed: seed)
-        let events = ["delivered", "established", "connectionCleared", "originated"]
+        func hex(_ bytes: Int) -> String {
+            (0..<bytes).map { _ in String(format: "%02x", Int.random(in: 0...255, using: &random)) }.joined()
+        }
+        let events = ["delivered", "established"]
         return try (0..<count).map { i in
             let record: CSTARecord
             if fromSwitch {
@@ -207,12 +210,10 @@ enum TestMessages {
                 record = CSTARecord([
                     "pdu": .string("invoke"), "op": .int(21), "invokeId": .int(Int64(i + 1)),
                     "service": .string("CSTAEventReport"), "event": .string(events[i % events.count]),
-                    "eventClass": .string("callControl"),
-                    "monitorCrossRefID": .string(String(Int.random(in: 1...0xFFFF, using: &random), radix: 16)),
-                    "callID": .string(String(Int.random(in: 1...0xFFFFFF, using: &random), radix: 16)),
-                    "connDevice": .string(device), "device": .string(device),
+                    "eventClass": .string("callControl"), "monitorCrossRefID": .string(hex(2 + i % 3)),
+                    "callID": .string(hex(1 + i % 4)), "connDevice": .string(device), "device": .string(device),
                     "calling": .string("+49" + String(Int.random(in: 100_000_000...999_999_999, using: &random))),
-                    "called": .string(device),
+                    "called": .string(device), "lastRedirection": .string("<notRequired>"), "cause": .string("newCall"),
                 ])
             } else {
                 record = CSTARecord([
