@@ -283,6 +283,13 @@ extension TCPReassembler.Stream {
 
     mutating func close(_ handle: (inout Self, Event) -> Void) {
         while !pending.isEmpty { skipHole(handle) }
+        // A FIN beyond the last byte seen: the bytes between were never captured, and a frame cut by them is dropped.
+        if known, let finSeq, relative(finSeq) > 0 {
+            handle(&self, .data(atEnd: false))
+            handle(&self, .gap(expected: nextSeq, resumed: finSeq, missing: Int(relative(finSeq))))
+            framer.gap()
+            nextSeq = finSeq
+        }
         handle(&self, .data(atEnd: true))
         closed = true
         pending = []
