@@ -83,12 +83,12 @@ final class PcapReader: CaptureFile {
         let fraction = order.u32(r, 4)
         let captured = Int(order.u32(r, 8))
         let original = Int(order.u32(r, 12))
-        guard captured <= Self.maximumRecord, fraction < (nanosecondResolution ? 1_000_000_000 : 1_000_000) else {
+        guard captured <= Self.maximumRecord else {
             // Nothing in a pcap record says where the next one starts: stop here.
             failed = true
             return .problem(ReplayError(
                 .oversizedRecord, at: at,
-                "record claims \(captured) captured bytes (snapshot length \(snapshotLength)), fraction \(fraction); reading stops"))
+                "record claims \(captured) captured bytes (snapshot length \(snapshotLength)); reading stops"))
         }
         guard try file.ensure(Self.recordHeaderLength + captured) else {
             failed = true
@@ -99,9 +99,11 @@ final class PcapReader: CaptureFile {
         let bytes = file.peek(captured)
         // The view stays valid until the next call: the skip below only moves the window's start.
         try file.skip(captured)
-        let nanos = nanosecondResolution ? fraction : fraction * 1000
+        // A fraction of a second or more (some writers round up) carries into the seconds.
+        let nanos = Int64(fraction) * (nanosecondResolution ? 1 : 1000)
         return .packet(CapturedPacket(
-            timestamp: ReplayTimestamp(seconds: Int64(seconds), nanoseconds: nanos),
+            timestamp: ReplayTimestamp(
+                seconds: Int64(seconds) + nanos / 1_000_000_000, nanoseconds: UInt32(nanos % 1_000_000_000)),
             linkType: linkType, bytes: bytes, originalLength: original, fileOffset: at))
     }
 }

@@ -40,11 +40,6 @@ final class ChunkedFile {
     /// Unread bytes in the window.
     var available: Int { end - start }
 
-    /// True when every byte has been consumed.
-    var isAtEnd: Bool {
-        get throws(ReplayError) { try !ensure(1) }
-    }
-
     /// Makes at least `count` unread bytes available. False when the file ends first (what there is stays available).
     @discardableResult
     func ensure(_ count: Int) throws(ReplayError) -> Bool {

@@ -26,8 +26,9 @@ public enum ReplaySource {
         return try ReplayReader(file: file, format: resolved, options: options)
     }
 
-    /// pcap and pcapng by their magic numbers; text: XML when its first non-blank byte is `<` or it starts with an
-    /// ECMA-323 header (`00 00 LL LL dddd`), hex otherwise.
+    /// pcap and pcapng by their magic numbers; XML when it starts with an ECMA-323 header (`00 00 LL LL dddd`); a framed
+    /// stream when its first byte is binary (not text) and a frame header or APDU tag; XML when its first non-blank
+    /// byte is `<`; hex when it is a hex digit or `#`.
     static func sniff(_ file: ChunkedFile) throws(ReplayError) -> ReplayFormat {
         try file.ensure(4096)
         let head = file.window()
@@ -42,12 +43,17 @@ public enum ReplaySource {
         if head.count >= 8, head[0] == 0, head[1] == 0, (4..<8).allSatisfy({ head[$0] >= 0x30 && head[$0] <= 0x39 }) {
             return .xml
         }
+        if let first = head.first, first < 0x09 || (first >= 0x80 && first != 0xEF) || first == 0x26 || first == 0x03,
+            CSTAFraming.sniff(head) != nil
+        {
+            return .stream
+        }
         var i = 0
         while i < head.count, [0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains(head[i]) { i += 1 }
         guard i < head.count else { throw ReplayError(.unknownFormat, at: 0, "the file is empty or blank") }
         if head[i] == UInt8(ascii: "<") { return .xml }
         if head[i] == UInt8(ascii: "#") || HexDumpReader.nibble(head[i]) != nil { return .hex }
-        throw ReplayError(.unknownFormat, at: Int64(i), "neither pcap, pcapng, hex nor XML (byte \(head[i]))")
+        throw ReplayError(.unknownFormat, at: Int64(i), "neither pcap, pcapng, a framed stream, hex nor XML (byte \(head[i]))")
     }
 }
 
@@ -64,6 +70,7 @@ public final class ReplayReader {
     private enum Mode {
         case capture(any CaptureFile, TCPReassembler)
         case hex(HexDumpReader.Assembler)
+        /// XML logs and framed streams: one byte stream through the splitter.
         case xml(StreamFramer)
         case done
     }
@@ -91,9 +98,9 @@ public final class ReplayReader {
                 limits: .init(maximumPayloadLength: options.maximumPayloadLength)))
         case .hex:
             mode = .hex(HexDumpReader.Assembler())
-        case .xml, .auto:
+        case .xml, .stream, .auto:
             mode = .xml(StreamFramer(
-                framing: options.framing, encoding: options.encoding ?? .xml,
+                framing: options.framing, encoding: format == .stream ? options.encoding : options.encoding ?? .xml,
                 maximumPayloadLength: options.maximumPayloadLength))
             counters.connections = 1
         }

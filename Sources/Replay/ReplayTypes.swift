@@ -1,10 +1,13 @@
 import CSTA
 import NIOCore
 
-/// The kind of input file. `auto` sniffs the magic numbers (pcap, pcapng), else reads text (XML when the first
-/// non-blank byte is `<` or the bytes are ECMA-323 framed, hex otherwise).
+/// The kind of input file. `auto` sniffs the magic numbers (pcap, pcapng), then XML (first non-blank byte `<`, or
+/// ECMA-323 framed bytes), then a framed binary stream (the first bytes are a frame header or an APDU tag and not
+/// text), else hex.
 public enum ReplayFormat: String, Sendable, Hashable, CaseIterable {
     case auto, pcap, pcapng, hex, xml
+    /// One framed CSTA byte stream, as `ctibridge decode` reads it (BER or XML, any framing).
+    case stream
 }
 
 /// A capture timestamp: seconds since the Unix epoch and nanoseconds within the second.

@@ -37,6 +37,11 @@ struct StreamFramer {
         buffer.writeBytes(bytes)
     }
 
+    /// The stream is over: give the buffer's memory back (a closed connection stays known, its buffer need not).
+    mutating func release() {
+        buffer = ByteBuffer()
+    }
+
     /// A hole: what is buffered is an incomplete frame that will never complete.
     mutating func gap() {
         streamOffset += Int64(buffer.readableBytes)

@@ -293,5 +293,6 @@ extension TCPReassembler.Stream {
         handle(&self, .data(atEnd: true))
         closed = true
         pending = []
+        framer.release()
     }
 }

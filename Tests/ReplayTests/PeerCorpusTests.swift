@@ -84,6 +84,17 @@ import Testing
         #expect(try Self.keySetLines(result) == (try Self.expectedLines("expected.jsonl")))
     }
 
+    /// `frames.bin` is what `decode` reads: a u16-framed BER stream.
+    @Test func framedStreamDecodesToTheCorpusKeys() throws {
+        guard Self.available("frames.bin") else { return }
+        let reader = try ReplaySource.open(path: Self.corpus.appendingPathComponent("frames.bin").path)
+        #expect(reader.format == .stream)
+        let result = ReplayResult(reader)
+        #expect(result.errors.isEmpty)
+        #expect(result.messages.allSatisfy { $0.framing == .u16 && $0.encoding == .ber })
+        #expect(try Self.keySetLines(result) == (try Self.expectedLines("expected.jsonl")))
+    }
+
     @Test func xmlLinesAndFramedXMLDecodeToTheCorpusKeys() throws {
         guard Self.available("frames-xml.txt"), Self.available("frames-xml.bin") else { return }
         let expected = try Self.expectedLines("expected-xml.jsonl")
