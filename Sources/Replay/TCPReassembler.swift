@@ -33,10 +33,23 @@ struct TCPReassembler {
         var known = false
         var nextSeq: UInt32 = 0
         var finSeq: UInt32?
-        var pending: [(seq: UInt32, bytes: [UInt8])] = []
+        var pending: [Held] = []
         var pendingBytes = 0
         var closed = false
         var framer: StreamFramer
+    }
+
+    /// When and where a packet was captured.
+    struct Stamp {
+        var timestamp: ReplayTimestamp
+        var fileOffset: Int64
+    }
+
+    /// An out-of-order segment waiting for the bytes before it.
+    struct Held {
+        var seq: UInt32
+        var bytes: [UInt8]
+        var stamp: Stamp
     }
 
     struct Connection {
@@ -94,7 +107,8 @@ struct TCPReassembler {
         lastIndex = c
         let s = connections[c].info.switchSide == segment.source ? 0 : 1
         let (info, limits) = (connections[c].info, self.limits)
-        connections[c].streams[s].deliver(segment, limits: limits) { stream, event in
+        let stamp = Stamp(timestamp: timestamp, fileOffset: fileOffset)
+        connections[c].streams[s].deliver(segment, stamp: stamp, limits: limits) { stream, event in
             Self.emit(
                 event, stream: &stream, connection: info, direction: s, timestamp: timestamp, fileOffset: fileOffset,
                 counters: &counters, out: &out)
@@ -168,7 +182,8 @@ struct TCPReassembler {
             out.append(.gap(ReplayGap(
                 connection: connection, direction: direction, expectedSeq: expected, resumedAt: resumed,
                 bytesMissing: missing, fileOffset: fileOffset)))
-        case .data(let atEnd):
+        case .data(let atEnd, let stamp):
+            let (timestamp, fileOffset) = stamp.map { ($0.timestamp, $0.fileOffset) } ?? (timestamp, fileOffset)
             stream.framer.drain(atEnd: atEnd) { payload, framing, encoding, invokeId, frameIndex in
                 counters.messages += 1
                 out.append(.message(ReplayMessage(
@@ -190,8 +205,9 @@ extension TCPReassembler.Stream {
         /// Retransmitted or overlapping bytes trimmed.
         case duplicate(Int)
         case gap(expected: UInt32, resumed: UInt32, missing: Int)
-        /// Bytes were appended to the framer: drain it.
-        case data(atEnd: Bool)
+        /// Bytes were appended to the framer: drain it. `stamp`: the capture time of a held segment whose bytes these
+        /// are (after a gap); `nil`: the packet being handled.
+        case data(atEnd: Bool, stamp: TCPReassembler.Stamp?)
     }
 
     /// Every byte up to the FIN has arrived.
@@ -203,7 +219,8 @@ extension TCPReassembler.Stream {
     @inline(__always) func relative(_ seq: UInt32) -> Int32 { Int32(bitPattern: seq &- nextSeq) }
 
     mutating func deliver(
-        _ segment: TCPSegment, limits: TCPReassembler.Limits, _ handle: (inout Self, Event) -> Void
+        _ segment: TCPSegment, stamp: TCPReassembler.Stamp, limits: TCPReassembler.Limits,
+        _ handle: (inout Self, Event) -> Void
     ) {
         guard !closed else {
             handle(&self, .duplicate(segment.payload.count))
@@ -217,7 +234,7 @@ extension TCPReassembler.Stream {
             (known, nextSeq) = (true, segment.seq)
         }
         if !segment.payload.isEmpty {
-            insert(dataSeq, segment.payload, limits: limits, handle)
+            insert(dataSeq, segment.payload, stamp: stamp, limits: limits, handle)
         }
         if segment.flags & TCPSegment.fin != 0 {
             finSeq = dataSeq &+ UInt32(truncatingIfNeeded: segment.payload.count)
@@ -225,7 +242,7 @@ extension TCPReassembler.Stream {
     }
 
     private mutating func insert(
-        _ seq: UInt32, _ bytes: UnsafeRawBufferPointer, limits: TCPReassembler.Limits,
+        _ seq: UInt32, _ bytes: UnsafeRawBufferPointer, stamp: TCPReassembler.Stamp, limits: TCPReassembler.Limits,
         _ handle: (inout Self, Event) -> Void
     ) {
         let rel = Int(relative(seq))
@@ -238,22 +255,25 @@ extension TCPReassembler.Stream {
             if overlap > 0 { handle(&self, .duplicate(overlap)) }
             framer.append(UnsafeRawBufferPointer(rebasing: bytes[overlap...]))
             nextSeq = nextSeq &+ UInt32(bytes.count - overlap)
-            takePending(handle)
-            handle(&self, .data(atEnd: false))
+            takePending(ownStamps: false, handle)
+            handle(&self, .data(atEnd: false, stamp: nil))
             return
         }
         // Out of order: keep a copy, sorted by sequence number (usually it goes last).
         var at = pending.count
         while at > 0 && Int32(bitPattern: pending[at - 1].seq &- seq) > 0 { at -= 1 }
-        pending.insert((seq, Array(bytes)), at: at)
+        pending.insert(TCPReassembler.Held(seq: seq, bytes: Array(bytes), stamp: stamp), at: at)
         pendingBytes += bytes.count
         while pendingBytes > limits.pendingBytes || pending.count > limits.pendingSegments {
             skipHole(handle)
         }
     }
 
-    /// Moves the waiting segments that now fit onto the stream.
-    private mutating func takePending(_ handle: (inout Self, Event) -> Void) {
+    /// Moves the waiting segments that now fit onto the stream. `ownStamps` (after a gap): frame after each segment, so
+    /// its messages carry their own capture time (the latest of the held packets so far) rather than that of the
+    /// packet that decided the gap.
+    private mutating func takePending(ownStamps: Bool, _ handle: (inout Self, Event) -> Void) {
+        var latest: TCPReassembler.Stamp?
         while let first = pending.first, relative(first.seq) <= 0 {
             pending.removeFirst()
             pendingBytes -= first.bytes.count
@@ -265,6 +285,11 @@ extension TCPReassembler.Stream {
             if overlap > 0 { handle(&self, .duplicate(overlap)) }
             first.bytes.withUnsafeBytes { framer.append(UnsafeRawBufferPointer(rebasing: $0[overlap...])) }
             nextSeq = nextSeq &+ UInt32(first.bytes.count - overlap)
+            if ownStamps {
+                // A frame is as late as the latest packet among its bytes (held segments may have been reordered).
+                if latest.map({ $0.timestamp < first.stamp.timestamp }) ?? true { latest = first.stamp }
+                handle(&self, .data(atEnd: false, stamp: latest))
+            }
         }
     }
 
@@ -272,25 +297,24 @@ extension TCPReassembler.Stream {
     private mutating func skipHole(_ handle: (inout Self, Event) -> Void) {
         guard let first = pending.first else { return }
         // What was buffered before the hole is framed first, so complete frames before it are not lost.
-        handle(&self, .data(atEnd: false))
+        handle(&self, .data(atEnd: false, stamp: nil))
         let missing = Int(relative(first.seq))
         handle(&self, .gap(expected: nextSeq, resumed: first.seq, missing: missing))
         framer.gap()
         nextSeq = first.seq
-        takePending(handle)
-        handle(&self, .data(atEnd: false))
+        takePending(ownStamps: true, handle)
     }
 
     mutating func close(_ handle: (inout Self, Event) -> Void) {
         while !pending.isEmpty { skipHole(handle) }
         // A FIN beyond the last byte seen: the bytes between were never captured, and a frame cut by them is dropped.
         if known, let finSeq, relative(finSeq) > 0 {
-            handle(&self, .data(atEnd: false))
+            handle(&self, .data(atEnd: false, stamp: nil))
             handle(&self, .gap(expected: nextSeq, resumed: finSeq, missing: Int(relative(finSeq))))
             framer.gap()
             nextSeq = finSeq
         }
-        handle(&self, .data(atEnd: true))
+        handle(&self, .data(atEnd: true, stamp: nil))
         closed = true
         pending = []
         framer.release()

@@ -140,6 +140,10 @@ import Testing
         #expect(!before.isEmpty && !after.isEmpty)
         #expect(result.payloads(.switchToApplication) == before + after)
         #expect(result.payloads(.applicationToSwitch) == built.applicationPayloads)
+        // Frames after the gap were held until the end of the file; they keep their own packets' capture times.
+        let resumed = result.messages.filter { $0.direction == .switchToApplication }.suffix(after.count)
+        #expect(Set(resumed.map(\.timestamp)).count > after.count / 4) // segments carry about two frames each
+        #expect(resumed.map(\.timestamp) == resumed.map(\.timestamp).sorted())
     }
 
     /// With `port`, another TCP conversation in the same file is skipped; without it both are read as two connections.
