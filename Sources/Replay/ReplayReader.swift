@@ -171,16 +171,15 @@ public final class ReplayReader {
         case .xml(var framer):
             mode = .done
             while queue.isEmpty {
-                let at = file.offset
                 guard try file.ensure(1) else {
-                    drainText(&framer, atEnd: true, at: at)
+                    drainText(&framer, atEnd: true)
                     return
                 }
                 let window = file.window()
                 framer.append(window)
                 counters.bytes += Int64(window.count)
                 try file.skip(window.count)
-                drainText(&framer, atEnd: false, at: at)
+                drainText(&framer, atEnd: false)
             }
             mode = .xml(framer)
         case .done:
@@ -222,7 +221,6 @@ public final class ReplayReader {
     private func emitHex(_ messages: [HexDumpReader.Assembler.Message]) {
         for (bytes, at) in messages {
             counters.packets += 1
-            counters.bytes += Int64(bytes.count)
             HexDumpReader.frames(
                 bytes, framing: options.framing, encoding: options.encoding,
                 maximumPayloadLength: options.maximumPayloadLength
@@ -242,13 +240,14 @@ public final class ReplayReader {
         }
     }
 
-    private func drainText(_ framer: inout StreamFramer, atEnd: Bool, at: Int64) {
+    private func drainText(_ framer: inout StreamFramer, atEnd: Bool) {
         let connection = textConnection
-        framer.drain(atEnd: atEnd) { payload, framing, encoding, invokeId, index in
+        framer.drain(atEnd: atEnd) { payload, framing, encoding, invokeId, index, frameStart in
             counters.messages += 1
+            // One stream from the file's first byte: a frame's stream offset is its file offset.
             queue.append(.message(ReplayMessage(
                 timestamp: .zero, connection: connection, direction: .unknown, framing: framing, encoding: encoding,
-                headerInvokeId: invokeId, payload: payload, frameIndex: index, fileOffset: at)))
+                headerInvokeId: invokeId, payload: payload, frameIndex: index, fileOffset: frameStart)))
         } error: { error, streamOffset in
             counters.framingErrors += 1
             queue.append(.error(ReplayError(.framing, at: streamOffset, "\(error)")))

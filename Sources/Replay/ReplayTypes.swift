@@ -108,7 +108,8 @@ public struct ReplayMessage: Sendable {
     public var payload: ByteBuffer
     /// 0, 1, 2… per connection and direction.
     public var frameIndex: Int
-    /// The file offset of the packet (or text line) that completed the frame.
+    /// The file offset of the packet that completed the frame; hex: of the message's first line; XML and streams: of
+    /// the frame's first byte.
     public var fileOffset: Int64
 }
 
@@ -173,7 +174,8 @@ public enum ReplayItem: Sendable {
 
 /// Running totals of a replay.
 public struct ReplayCounters: Sendable, Hashable {
-    /// Packets (capture records) read, and their captured bytes.
+    /// Packets (capture records) read, and their captured bytes. Text inputs: hex messages read (0 for XML and
+    /// streams), and the bytes of the file read.
     public var packets = 0
     public var bytes: Int64 = 0
     /// Packets whose captured length is below their original length (snapshot length).

@@ -55,7 +55,10 @@ struct StreamFramer {
     /// Splits what is buffered. `atEnd`: the stream is over (a frame cut short is handed over as it is).
     mutating func drain(
         atEnd: Bool,
-        message: (_ payload: ByteBuffer, _ framing: CSTAFraming, _ encoding: CSTAEncoding, _ invokeId: Int64?, _ index: Int) -> Void,
+        message: (
+            _ payload: ByteBuffer, _ framing: CSTAFraming, _ encoding: CSTAEncoding, _ invokeId: Int64?, _ index: Int,
+            _ streamOffset: Int64
+        ) -> Void,
         error: (_ error: CSTADecodeError, _ streamOffset: Int64) -> Void
     ) {
         while buffer.readableBytes > 0 {
@@ -71,10 +74,11 @@ struct StreamFramer {
             case .frame(let header, let length, let consumed, let invokeId):
                 let payload = buffer.getSlice(at: buffer.readerIndex + header, length: length) ?? ByteBuffer()
                 let n = max(1, min(consumed, buffer.readableBytes))
+                let start = streamOffset
                 buffer.moveReaderIndex(forwardBy: n)
                 streamOffset += Int64(n)
                 resyncing = false
-                message(payload, splitter.framing, splitter.encoding ?? .ber, invokeId, frameIndex)
+                message(payload, splitter.framing, splitter.encoding ?? .ber, invokeId, frameIndex, start)
                 frameIndex += 1
             }
         }

@@ -184,7 +184,7 @@ struct TCPReassembler {
                 bytesMissing: missing, fileOffset: fileOffset)))
         case .data(let atEnd, let stamp):
             let (timestamp, fileOffset) = stamp.map { ($0.timestamp, $0.fileOffset) } ?? (timestamp, fileOffset)
-            stream.framer.drain(atEnd: atEnd) { payload, framing, encoding, invokeId, frameIndex in
+            stream.framer.drain(atEnd: atEnd) { payload, framing, encoding, invokeId, frameIndex, _ in
                 counters.messages += 1
                 out.append(.message(ReplayMessage(
                     timestamp: timestamp, connection: connection, direction: direction, framing: framing,

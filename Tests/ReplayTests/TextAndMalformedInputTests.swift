@@ -30,6 +30,7 @@ import Testing
         #expect(result.errors.isEmpty, "\(result.errors)")
         #expect(result.payloads(.unknown) == payloads)
         #expect(result.messages.map(\.frameIndex) == Array(0..<5))
+        #expect(result.counters.bytes == Int64(text.utf8.count) && result.counters.packets == 5)
     }
 
     /// `0000: 26 80 12 …` dumps, 16 bytes a line with an ASCII column, a message per run of continuing offsets.
@@ -77,12 +78,14 @@ import Testing
         #expect(result.errors.isEmpty, "\(result.errors)")
         #expect(result.payloads(.unknown) == payloads)
 
-        let framed = try TestMessages.stream(payloads, framing: .ecma323).bytes
+        let (framed, ranges) = try TestMessages.stream(payloads, framing: .ecma323)
         let framedReader = try ReplaySource.open(path: try dir.write("log.bin", framed))
         #expect(framedReader.format == .xml)
         let framedResult = ReplayResult(framedReader)
         #expect(framedResult.payloads(.unknown) == payloads)
         #expect(framedResult.messages.map(\.headerInvokeId) == (0..<6).map { Int64($0) })
+        #expect(framedResult.messages.map(\.fileOffset) == ranges.map { Int64($0.lowerBound) })
+        #expect(framedResult.counters.bytes == Int64(framed.count))
     }
 }
 
