@@ -131,4 +131,47 @@ import Testing
         #expect(result.counters.gapBytes == Int64(cutBytes))
         #expect(result.counters.gaps == result.counters.truncatedPackets)
     }
+
+    /// A hole that never fills while megabytes keep coming: the gap is decided when the held data passes its bound (not
+    /// at the end of the file), so memory stays bounded, and every frame after the hole still decodes.
+    @Test func holdingIsBoundedAndTheGapIsDecidedMidStream() throws {
+        let base = try TestMessages.payloads(count: 3, fromSwitch: true, encoding: .ber, seed: 10)
+        let payloads = (0..<(5 << 20) / 60).map { base[$0 % 3] }
+        let stream = try TestMessages.stream(payloads, framing: .hipath)
+        #expect(stream.bytes.count > 4 << 20)
+        let conversation = Conversation()
+        var random = SeededRandom(seed: 10)
+        let (segments, dropped) = conversation.segments(
+            switchStream: stream.bytes, applicationStream: [], random: &random, maxSegment: 1400, retransmit: false,
+            reorder: false, drop: (true, 2))
+        var w = PcapWriter(linkType: 101)
+        var offsets: [Int64] = []
+        for p in conversation.packets(segments, builder: PacketBuilder(link: .raw, ipv6: false, withOptions: false)) {
+            offsets.append(Int64(w.bytes.count))
+            w.addPacket(p, timestamp: .zero)
+        }
+        let result = try Self.read(w.bytes)
+        let gap = try #require(result.gaps.first)
+        #expect(result.gaps.count == 1)
+        #expect(gap.bytesMissing == dropped?.payload.count)
+        #expect(gap.fileOffset < offsets[offsets.count / 2], "decided long before the end of the file")
+        let holeEnd = Int(gap.resumedAt &- conversation.switchISN &- 1)
+        let after = zip(stream.ranges, payloads).filter { $0.0.lowerBound >= holeEnd }.map(\.1)
+        #expect(Array(result.payloads(.switchToApplication).suffix(after.count)) == after)
+        let holeStart = Int(gap.expectedSeq &- conversation.switchISN &- 1)
+        let before = stream.ranges.filter { $0.upperBound <= holeStart }.count
+        #expect(result.messages.count == before + after.count, "hole \(holeStart)..<\(holeEnd)")
+    }
+
+    /// IPv6 fragments (a fragment header) are counted and reported like IPv4 fragments.
+    @Test func ipv6FragmentIsReported() throws {
+        var packet: [UInt8] = [0x60, 0, 0, 0, 0, 8 + 20, 44, 64] + [UInt8](repeating: 0, count: 32)
+        packet += [6, 0, 0, 1, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 20)
+        var w = PcapWriter(linkType: 229)
+        w.addPacket(packet, timestamp: .zero)
+        let result = try Self.read(w.bytes)
+        #expect(result.errors.map(\.kind) == [.unsupportedFragment])
+        #expect(result.errors.first?.offset == 24)
+        #expect(result.counters.fragments == 1)
+    }
 }
