@@ -41,7 +41,7 @@ import Testing
         #expect(result.counters.packets == packets.count)
     }
 
-    /// An interface whose `if_tsresol` is binary (2^-20 s): 5.5 s is 5·2^20 + 2^19 ticks.
+    /// An interface whose `if_tsresol` is binary (2^-20 s): 5.5 s is 5·2^20 + 2^19 ticks. Unknown blocks are skipped.
     @Test func pcapngBinaryTimestampResolution() throws {
         let (payloads, packets) = try Self.conversation(count: 2, seed: 2)
         var bytes = PcapngWriter().bytes
@@ -49,6 +49,9 @@ import Testing
         let idbBody: [UInt8] = [101, 0, 0, 0] + le32(65535) + [9, 0, 1, 0, 0x80 | 20, 0, 0, 0] + [0, 0, 0, 0]
         bytes += le32(1) + le32(UInt32(12 + idbBody.count)) + idbBody + le32(UInt32(12 + idbBody.count))
         let ticks: UInt64 = 5 << 20 + 1 << 19
+        // Blocks to skip: a name resolution block (4) and a custom block (0x40000BAD), between the IDB and the packets.
+        bytes += le32(4) + le32(16) + le32(0) + le32(16)
+        bytes += le32(0x4000_0BAD) + le32(20) + le32(32473) + le32(0xDEAD_BEEF) + le32(20)
         for p in packets {
             let padded = p + [UInt8](repeating: 0, count: (4 - p.count % 4) % 4)
             let body = le32(0) + le32(UInt32(ticks >> 32)) + le32(UInt32(ticks & 0xFFFF_FFFF)) + le32(UInt32(p.count))
