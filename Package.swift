@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Store", targets: ["Store"]),
         .library(name: "EventBus", targets: ["EventBus"]),
         .library(name: "Simulator", targets: ["Simulator"]),
+        .library(name: "Replay", targets: ["Replay"]),
         .executable(name: "ctibridge", targets: ["ctibridge"]),
     ],
     dependencies: [
@@ -58,6 +59,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]
+        ),
+        // Trace replay: pcap, pcapng, hex and XML logs → per-connection, per-direction CSTA frames (TCP reassembled).
+        .target(
+            name: "Replay",
+            dependencies: [
+                "CSTA",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["README.md"]
         ),
@@ -144,6 +154,14 @@ let package = Package(
                 "CSTA",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: [
+                "Replay",
+                "CSTA",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
