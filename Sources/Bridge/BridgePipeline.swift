@@ -122,20 +122,7 @@ public actor BridgePipeline {
         let ids = engine.callsToVerify()
         guard !ids.isEmpty else { return [] }
         let link = self.link
-        let answers = await withTaskGroup(of: (String, CSTARecord?).self, returning: [(String, CSTARecord?)].self) { group in
-            var answers: [(String, CSTARecord?)] = []
-            var next = ids.makeIterator()
-            var running = 0
-            while running < 64, let id = next.next() {
-                group.addTask { (id, try? await link.snapshotCall(callID: id).record) }
-                running += 1
-            }
-            while let answer = await group.next() {
-                answers.append(answer)
-                if let id = next.next() { group.addTask { (id, try? await link.snapshotCall(callID: id).record) } }
-            }
-            return answers
-        }
+        let answers = await Self.ask(ids, atOnce: 64) { id in try await link.snapshotCall(callID: id).record }
         var out: [CallEvent] = []
         for (id, record) in answers.sorted(by: { $0.0 < $1.0 }) {
             guard let record, let devices = record.strings("snapshotDevices"),
@@ -151,23 +138,7 @@ public actor BridgePipeline {
     func agentStates(at now: Date) async -> [CallEvent] {
         let devices = engine.configuration.monitoredDevices.subtracting(engine.configuration.queueDevices).sorted()
         let link = self.link
-        let answers = await withTaskGroup(of: (String, CSTARecord?).self, returning: [(String, CSTARecord?)].self) { group in
-            var answers: [(String, CSTARecord?)] = []
-            var next = devices.makeIterator()
-            var running = 0
-            func add(_ device: String) {
-                group.addTask { (device, try? await link.getAgentState(device: device).record) }
-            }
-            while running < 256, let device = next.next() {
-                add(device)
-                running += 1
-            }
-            while let answer = await group.next() {
-                answers.append(answer)
-                if let device = next.next() { add(device) }
-            }
-            return answers
-        }
+        let answers = await Self.ask(devices, atOnce: 256) { device in try await link.getAgentState(device: device).record }
         var out: [CallEvent] = []
         for (device, record) in answers.sorted(by: { $0.0 < $1.0 }) {
             guard let record, let name = record.string("agentState") else { continue }
@@ -183,5 +154,25 @@ public actor BridgePipeline {
             out += engine.setAgent(device: device, agentID: record.string("agentID"), state: state, at: now)
         }
         return out
+    }
+
+    /// Sends one request per key, at most `atOnce` in flight (the link pipelines them); a failed request gives `nil`.
+    static func ask(
+        _ keys: [String], atOnce: Int, _ request: @escaping @Sendable (String) async throws -> CSTARecord
+    ) async -> [(String, CSTARecord?)] {
+        await withTaskGroup(of: (String, CSTARecord?).self, returning: [(String, CSTARecord?)].self) { group in
+            var answers: [(String, CSTARecord?)] = []
+            var next = keys.makeIterator()
+            var running = 0
+            while running < atOnce, let key = next.next() {
+                group.addTask { (key, try? await request(key)) }
+                running += 1
+            }
+            while let answer = await group.next() {
+                answers.append(answer)
+                if let key = next.next() { group.addTask { (key, try? await request(key)) } }
+            }
+            return answers
+        }
     }
 }

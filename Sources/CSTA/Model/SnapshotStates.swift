@@ -20,38 +20,34 @@ enum SnapshotStates {
     /// One state name (or `nil` when unknown) per item of a BER `SnapshotDeviceData`.
     static func ber(_ list: ListField, in bytes: UnsafeRawBufferPointer) -> [String?] {
         guard list.kind == .berSnapshotDeviceData else { return [] }
-        let start = min(Int(list.content.start), bytes.count)
-        let end = min(start &+ Int(list.content.count), bytes.count)
-        var items = BERCursor(bytes: bytes, start: start, end: end, depth: 1)
-        var states: [String?] = []
-        while let item = try? items.next() {
-            guard item.tag == Tag.sequence else { break }
-            var parts = BERCursor(bytes: bytes, start: item.contentStart, end: item.contentEnd, depth: item.depth &+ 1)
-            var state: String? = nil
-            while let part = try? parts.next() {
-                if part.tag == Tag.contextC(0) {
-                    // compoundCallState: SEQUENCE OF [APPLICATION 14] ENUMERATED — the device's own state first.
-                    var inner = BERCursor(bytes: bytes, start: part.contentStart, end: part.contentEnd, depth: part.depth &+ 1)
-                    if let first = try? inner.next(), let value = try? first.integer(bytes) {
-                        state = name(value)
-                    }
-                    break
-                } else if part.tag == Tag.context(1) {
-                    if let value = try? part.integer(bytes) { state = name(value >> 4) }
-                    break
-                } else if part.tag == Tag.context(2) {
-                    break
-                }
+        return perItem(list, bytes) { part in
+            if part.tag == Tag.contextC(0) {
+                // compoundCallState: SEQUENCE OF [APPLICATION 14] ENUMERATED — the device's own state first.
+                var inner = BERCursor(bytes: bytes, start: part.contentStart, end: part.contentEnd, depth: part.depth &+ 1)
+                guard let first = try? inner.next() else { return .found(nil) }
+                return .found((try? first.integer(bytes)).flatMap(name))
             }
-            states.append(state)
+            if part.tag == Tag.context(1) { return .found((try? part.integer(bytes)).flatMap { name($0 >> 4) }) }
+            if part.tag == Tag.context(2) { return .found(nil) }
+            return .next
         }
-        return states
     }
 
     /// One state name (or `nil`) per item of a BER `SnapshotCallData`: each party's `localConnectionState`
     /// (`[APPLICATION 14]`).
     static func berCall(_ list: ListField, in bytes: UnsafeRawBufferPointer) -> [String?] {
         guard list.kind == .berSnapshotCallData else { return [] }
+        return perItem(list, bytes) { part in
+            part.tag == Tag.application(14) ? .found((try? part.integer(bytes)).flatMap(name)) : .next
+        }
+    }
+
+    enum Look { case found(String?), next }
+
+    /// Walks the list's SEQUENCE items and, inside each, the parts until `look` finds the state.
+    private static func perItem(
+        _ list: ListField, _ bytes: UnsafeRawBufferPointer, _ look: (BERElement) -> Look
+    ) -> [String?] {
         let start = min(Int(list.content.start), bytes.count)
         let end = min(start &+ Int(list.content.count), bytes.count)
         var items = BERCursor(bytes: bytes, start: start, end: end, depth: 1)
@@ -61,8 +57,8 @@ enum SnapshotStates {
             var parts = BERCursor(bytes: bytes, start: item.contentStart, end: item.contentEnd, depth: item.depth &+ 1)
             var state: String? = nil
             while let part = try? parts.next() {
-                if part.tag == Tag.application(14), let value = try? part.integer(bytes) {
-                    state = name(value)
+                if case .found(let found) = look(part) {
+                    state = found
                     break
                 }
             }
