@@ -50,18 +50,10 @@ struct CallModelScenarioTests {
 
     @Test func consultationThenTransferIsOneInteraction() throws {
         var d = SwitchDriver(agents: 2)
-        let call = try #require(d.step { (m, now) throws(SwitchError) in
-            try m.placeInboundCall(from: caller, to: m.numbering.hotline, now: now)
-        })
-        let first = try #require(d.events.last { $0.kind == .ringing }?.device)
-        let colleague = first == "4001" ? "4002" : "4001"
-        d.step { (m, now) throws(SwitchError) in try m.answerCall(callID: call, device: first, now: now) }
-        let consultation = try #require(d.step { (m, now) throws(SwitchError) in
-            try m.consultationCall(callID: call, device: first, consulted: colleague, now: now)
-        })
+        let (call, first, colleague, consulted) = try d.inboundCall(from: caller, consult: true)
+        let consultation = try #require(consulted)
         let interactionID = try #require(d.events.first { $0.callID == call }?.interactionID)
         #expect(d.events.last { $0.callID == consultation }?.interactionID == interactionID)
-        d.step { (m, now) throws(SwitchError) in try m.answerCall(callID: consultation, device: colleague, now: now) }
         d.step { (m, now) throws(SwitchError) in
             try m.transferCall(heldCallID: call, activeCallID: consultation, device: first, now: now)
         }
@@ -82,16 +74,8 @@ struct CallModelScenarioTests {
 
     @Test func conference() throws {
         var d = SwitchDriver(agents: 2)
-        let call = try #require(d.step { (m, now) throws(SwitchError) in
-            try m.placeInboundCall(from: caller, to: m.numbering.hotline, now: now)
-        })
-        let first = try #require(d.events.last { $0.kind == .ringing }?.device)
-        let colleague = first == "4001" ? "4002" : "4001"
-        d.step { (m, now) throws(SwitchError) in try m.answerCall(callID: call, device: first, now: now) }
-        let consultation = try #require(d.step { (m, now) throws(SwitchError) in
-            try m.consultationCall(callID: call, device: first, consulted: colleague, now: now)
-        })
-        d.step { (m, now) throws(SwitchError) in try m.answerCall(callID: consultation, device: colleague, now: now) }
+        let (call, first, colleague, consulted) = try d.inboundCall(from: caller, consult: true)
+        let consultation = try #require(consulted)
         d.step { (m, now) throws(SwitchError) in
             try m.conferenceCall(heldCallID: call, activeCallID: consultation, device: first, now: now)
         }

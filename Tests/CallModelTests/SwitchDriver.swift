@@ -88,6 +88,26 @@ struct SwitchDriver {
     }
 
     func agentAt(_ ext: String) -> String { numbering.agentID(forExtension: ext) }
+
+    struct DriverError: Error {}
+
+    /// `caller` dials the hotline and the agent it rings answers (not yet a consultation); with `consult`, that agent
+    /// then consults the other of the first two agents, who answers.
+    mutating func inboundCall(from caller: String, consult: Bool = false) throws -> (
+        call: String, first: String, colleague: String, consultation: String?
+    ) {
+        guard let call = step({ (m, now) throws(SwitchError) in
+            try m.placeInboundCall(from: caller, to: m.numbering.hotline, now: now)
+        }), let first = events.last(where: { $0.kind == .ringing })?.device else { throw DriverError() }
+        let colleague = first == "4001" ? "4002" : "4001"
+        step { (m, now) throws(SwitchError) in try m.answerCall(callID: call, device: first, now: now) }
+        guard consult else { return (call, first, colleague, nil) }
+        guard let consultation = step({ (m, now) throws(SwitchError) in
+            try m.consultationCall(callID: call, device: first, consulted: colleague, now: now)
+        }) else { throw DriverError() }
+        step { (m, now) throws(SwitchError) in try m.answerCall(callID: consultation, device: colleague, now: now) }
+        return (call, first, colleague, consultation)
+    }
 }
 
 /// The model's records compared with the switch's truth (strict: direction and queue too).
