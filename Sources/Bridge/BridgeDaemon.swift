@@ -44,11 +44,20 @@ public enum BridgeDaemon {
                 batchSize: configuration.journal.batchSize,
                 flushInterval: .microseconds(Int64(configuration.journal.flushMilliseconds * 1000))),
             logger: logger)
+        // Open calls of the previous run, less any whose end the journal already holds (a checkpoint row can outlive
+        // its call when a crash splits a large batch).
+        var openCalls = try await store.openCalls()
+        let alreadyEnded = try store.interactionsEnded(among: Array(openCalls.keys))
+        if !alreadyEnded.isEmpty {
+            openCalls = openCalls.filter { !alreadyEnded.contains($0.key) }
+            try await bus.publish([], openCalls: OpenCallsDelta(deletes: alreadyEnded))
+            logger.notice("dropped checkpoints of calls that had ended", metadata: ["count": "\(alreadyEnded.count)"])
+        }
         let link = CSTALinkClient(configuration: configuration.linkConfiguration(), logger: logger)
         let pipeline = BridgePipeline(
             link: link, bus: bus, model: configuration.callModelConfiguration(),
             checkpointInterval: configuration.journal.checkpointSeconds,
-            staleCallAge: configuration.journal.staleCallHours * 3600, restoredOpenCalls: try await store.openCalls(),
+            staleCallAge: configuration.journal.staleCallHours * 3600, restoredOpenCalls: openCalls,
             logger: logger)
         let bridge = BridgeService(
             link: link, devices: configuration.monitoredDevices(), pipeline: pipeline, bus: bus, store: store,

@@ -154,6 +154,9 @@ public actor EventBus {
     public func publish(_ events: [CallEvent], openCalls: OpenCallsDelta = .none) async throws {
         try checkAccepting()
         guard !events.isEmpty || !openCalls.isEmpty else { return }
+        // One publish stays in one batch when it fits, so its open-call change commits with every one of its events
+        // (a call's end and the deletion of its checkpoint must not straddle a crash).
+        if !buffer.isEmpty, buffer.count + events.count > configuration.batchSize { seal() }
         for event in events {
             if buffer.count >= configuration.batchSize { seal() }
             buffer.append(event)
