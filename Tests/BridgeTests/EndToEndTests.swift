@@ -41,7 +41,8 @@ struct EndToEndTests {
     }
 
     @Test func linkDropsLoseNoCallAndDoubleNone() async throws {
-        let harness = try await BridgeHarness(encoding: .ber, faults: [.drop(every: .milliseconds(1500))])
+        // A drop every 2.5 s while calls last a fraction of a second: dozens of calls span a drop in every run.
+        let harness = try await BridgeHarness(encoding: .ber, faults: [.drop(every: .milliseconds(2500))])
         defer { Task { await harness.shutdown() } }
         try await harness.startDaemon()
         try await Task.sleep(for: .milliseconds(300))
@@ -49,10 +50,33 @@ struct EndToEndTests {
         let (truth, records) = try await harness.waitUntilSettled(timeout: .seconds(60))
         try await harness.stopDaemon()
         let comparison = CallRecordComparison(expected: truth, actual: records)
-        #expect(comparison.duplicateCallIDs.isEmpty, "\(comparison)")
-        // A call that began and ended while the link was down is never seen; with drops every 1.5 s and calls of
+        let story = try await Self.story(of: comparison.duplicateCallIDs, harness)
+        #expect(comparison.duplicateCallIDs.isEmpty, "\(comparison)\n\(story)")
+        // A call that began and ended while the link was down is never seen; with drops every 2.5 s and calls of
         // a fraction of a second this is a few calls, not more.
         #expect(comparison.matchedShare >= 0.9, "\(comparison)")
         #expect(records.contains { $0.resynced })
+    }
+
+    /// The journal's events for these call ids, for a failure message.
+    static func story(of callIDs: [String], _ harness: BridgeHarness) async throws -> String {
+        guard !callIDs.isEmpty else { return "" }
+        let store = try CTIStore(path: harness.configuration.database.path, logger: .init(label: "test"))
+        var lines: [String] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await store.readJournal(after: after, limit: 5000)
+            guard let last = page.last else { break }
+            for item in page {
+                let e = item.event
+                let ids = Set((e.callIDs ?? []) + [e.callID].compactMap { $0 })
+                if e.kind == .link || !ids.isDisjoint(with: callIDs) {
+                    lines.append(
+                        "\(item.seq) \(e.kind.rawValue) \(e.interactionID ?? "") \(e.callIDs ?? []) dev=\(e.device ?? "") \(e.linkState ?? "") \(e.cause ?? "") \(e.resynced == true ? "resync" : "")")
+                }
+            }
+            after = last.seq
+        }
+        return lines.joined(separator: "\n")
     }
 }
