@@ -77,9 +77,12 @@ extension CallModelEngine {
             let gone = checked.filter {
                 snapshots[$0]?[id] == nil && !resync.touchedParties.contains(Interaction.segmentKey(id, $0))
             }
-            let keptByEvent = resync.touched.contains(id) && gone.count < observed.count
-            if listed.contains(id) || keptByEvent {
-                for device in gone { removeConnection(id, device, at: at) }
+            // An event since the link went down shows the call alive (a call that ended left `calls`); a party the
+            // call was diverted or transferred to may not have reported it yet, so a pending party is kept.
+            if listed.contains(id) || resync.touched.contains(id) {
+                for device in gone where leg.connections.first(where: { $0.device == device })?.pending != true {
+                    removeConnection(id, device, at: at)
+                }
                 continue
             }
             // Vanished: no snapshot shows it (a party whose snapshot failed keeps it until the next chance).

@@ -278,3 +278,24 @@ struct CallModelTransferDuringResyncTests {
         #expect(d.engine.openCallCount == 0, "the consultation lives on only inside the transferred call")
     }
 }
+
+@Suite("Call model: a call diverted while the link comes back")
+struct CallModelDivertDuringResyncTests {
+    @Test func aCallOnItsWayToAnAgentIsNotClosed() throws {
+        // The queue's call is distributed after the agent's snapshot was taken: the diverted event arrives before
+        // link-up, the agent's delivered after it.
+        var engine = CallModelEngine(configuration: .init(monitoredDevices: ["4001", "8001"], queueDevices: ["8001"]))
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let caller = "+498912345678"
+        _ = engine.apply(.init(event: "queued", monitoredDevice: "8001", callID: "c1", device: "8001", calling: caller, called: "96510"), at: t0)
+        _ = engine.linkDown(at: t0 + 1, reason: "test")
+        engine.snapshot(device: "4001", callIDs: [], states: [], at: t0 + 2)
+        _ = engine.apply(.init(event: "diverted", monitoredDevice: "8001", callID: "c1", device: "8001", otherDevice: "4001"), at: t0 + 2)
+        engine.snapshot(device: "8001", callIDs: [], states: [], at: t0 + 2)
+        let up = engine.linkUp(at: t0 + 3, reason: "test")
+        #expect(!up.contains { $0.kind == .callEnded }, "the call is on its way to 4001")
+        let ringing = engine.apply(.init(event: "delivered", monitoredDevice: "4001", callID: "c1", device: "4001", calling: caller, called: "96510"), at: t0 + 3)
+        #expect(ringing.first?.kind == .ringing)
+        #expect(engine.openInteractionCount == 1, "still the one interaction, not a second one for the same call")
+    }
+}
