@@ -43,7 +43,9 @@ import Testing
         // Truth records carry wall-clock dates; this pair maps them onto the monotonic clock the logs use.
         let origin = (clock: ContinuousClock.now, date: Date())
         let variant = LinkVariant.hipath.with(
-            [.drop(every: .milliseconds(4000)), .halfOpen(every: .milliseconds(5500))], "drop:4s halfopen:5.5s")
+            // Limited, so no fault strikes while the test waits for the last recovery and checks the link is up.
+            [.drop(every: .milliseconds(4000), times: 3), .halfOpen(every: .milliseconds(5500), times: 2)],
+            "drop:4s*3 halfopen:5.5s*2")
         let h = try await SimulatorLink.start(
             variant, monitors: Self.monitored, agents: Self.agents.count, agentsReady: true,
             systemStatusInterval: .milliseconds(300), systemStatusMissesAllowed: 4,
