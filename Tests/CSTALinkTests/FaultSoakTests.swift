@@ -55,15 +55,7 @@ import Testing
                 c.deadLinkInterval = nil  // twice the heartbeat
                 c.backoff = .init(initial: .milliseconds(50), maximum: Self.backoffMaximum, jitter: 0.2)
             })
-        var load = LoadScenario(kind: .inbound, rate: 4, calls: 0, seed: 11)
-        load.timeScale = 0.02
-        load.holdShare = 0
-        load.transferShare = 0
-        load.conferenceShare = 0
-        load.abandonShare = 0
-        load.noAnswerShare = 0
-        load.agentBreakEverySeconds = 0
-        try await h.server.startLoad(load)
+        try await h.server.startLoad(plainInboundLoad(rate: 4, calls: 0, seed: 11, timeScale: 0.02))
 
         // Let the faults strike, then wait (bounded) for the recovery from the last one observed.
         try await Task.sleep(until: origin.clock + Self.observed)

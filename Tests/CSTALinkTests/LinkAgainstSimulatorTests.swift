@@ -43,15 +43,7 @@ import Testing
         let xrefs = await h.crossReferences(Self.monitored)
         #expect(xrefs.count == Self.monitored.count)
 
-        var load = LoadScenario(kind: .inbound, rate: 20, calls: 3, seed: 7)
-        load.timeScale = 0.005
-        load.holdShare = 0
-        load.transferShare = 0
-        load.conferenceShare = 0
-        load.abandonShare = 0
-        load.noAnswerShare = 0
-        load.agentBreakEverySeconds = 0
-        try await h.server.startLoad(load)
+        try await h.server.startLoad(plainInboundLoad(rate: 20, calls: 3, seed: 7, timeScale: 0.005))
         let allFinished = await eventually(within: .seconds(8)) { finished.withLock { $0.count } >= 3 }
         #expect(allFinished, "calls finished: \(finished.withLock { $0.count })")
         let callIDs = finished.withLock { $0.flatMap(\.callIDs) }

@@ -233,3 +233,17 @@ struct HarnessError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
+
+/// Inbound calls that are answered and hung up, nothing else (no hold, transfer, conference, abandon, no-answer,
+/// agent breaks): each call's events are then exactly queued, diverted, delivered, established, cleared.
+func plainInboundLoad(rate: Double, calls: Int, seed: UInt64, timeScale: Double) -> LoadScenario {
+    var load = LoadScenario(kind: .inbound, rate: rate, calls: calls, seed: seed)
+    load.timeScale = timeScale
+    load.holdShare = 0
+    load.transferShare = 0
+    load.conferenceShare = 0
+    load.abandonShare = 0
+    load.noAnswerShare = 0
+    load.agentBreakEverySeconds = 0
+    return load
+}
