@@ -67,7 +67,10 @@ let package = Package(
             name: "Replay",
             dependencies: [
                 "CSTA",
+                "CSTALink",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
         ),
@@ -107,6 +110,7 @@ let package = Package(
                 "CallModel",
                 "EventBus",
                 "Store",
+                "Replay",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -126,6 +130,7 @@ let package = Package(
                 "CallModel",
                 "Store",
                 "Bridge",
+                "Replay",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -190,6 +195,7 @@ let package = Package(
             name: "BridgeTests",
             dependencies: [
                 "Bridge",
+                "Replay",
                 "CSTALink",
                 "CallModel",
                 "Store",
@@ -203,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CTIBridgeCLITests",
-            dependencies: ["ctibridge"]
+            dependencies: ["ctibridge", "Replay", "CSTA", "Simulator"]
         ),
         .testTarget(
             name: "CSTATests",
