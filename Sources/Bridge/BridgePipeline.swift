@@ -7,10 +7,32 @@ import Logging
 import Metrics
 import Store
 
+/// The two questions the pipeline asks the switch after a link-up: the live link answers them over the wire, a trace
+/// replay from the answers the trace holds.
+public protocol SwitchQueries: Sendable {
+    /// GetAgentState's result record for `device`.
+    func agentStateRecord(device: String) async throws -> CSTARecord
+    /// SnapshotCall's result record for `callID`.
+    func snapshotCallRecord(callID: String) async throws -> CSTARecord
+}
+
+extension CSTALinkClient: SwitchQueries {
+    public func agentStateRecord(device: String) async throws -> CSTARecord {
+        try await getAgentState(device: device).record
+    }
+
+    public func snapshotCallRecord(callID: String) async throws -> CSTARecord {
+        try await snapshotCall(callID: callID).record
+    }
+}
+
 /// The bridge's one path for call state: link events → call model → event bus (journalled). One actor, fed by one
 /// loop over the link's events, so the model sees the switch's order.
 public actor BridgePipeline {
-    let link: CSTALinkClient
+    let link: any SwitchQueries
+    let events: AsyncStream<LinkEvent>?
+    /// The time stamped on what the model does; a trace replay sets it to the capture's time.
+    let clock: @Sendable () -> Date
     let bus: EventBus
     let logger: Logger
     let checkpointInterval: TimeInterval
@@ -33,7 +55,22 @@ public actor BridgePipeline {
         link: CSTALinkClient, bus: EventBus, model: CallModelEngine.Configuration, checkpointInterval: TimeInterval,
         staleCallAge: TimeInterval, restoredOpenCalls: [String: String], logger: Logger
     ) {
-        self.link = link
+        self.init(
+            queries: link, events: link.events, clock: { Date() }, bus: bus, model: model,
+            checkpointInterval: checkpointInterval, staleCallAge: staleCallAge, restoredOpenCalls: restoredOpenCalls,
+            logger: logger)
+    }
+
+    /// A pipeline fed by its owner through ``handle(_:at:)`` (a trace replay), asking `queries` after a link-up and
+    /// stamping with `clock`.
+    public init(
+        queries: any SwitchQueries, events: AsyncStream<LinkEvent>? = nil, clock: @escaping @Sendable () -> Date,
+        bus: EventBus, model: CallModelEngine.Configuration, checkpointInterval: TimeInterval,
+        staleCallAge: TimeInterval, restoredOpenCalls: [String: String], logger: Logger
+    ) {
+        self.link = queries
+        self.events = events
+        self.clock = clock
         self.bus = bus
         self.logger = logger
         self.checkpointInterval = checkpointInterval
@@ -52,17 +89,28 @@ public actor BridgePipeline {
 
     /// Follows the link's events until the link shuts down.
     public func run() async {
-        for await event in link.events {
-            await handle(event, at: Date())
+        guard let events else { return }
+        for await event in events {
+            await handle(event, at: clock())
         }
-        await publish([], at: Date())
+        await flush()
+    }
+
+    /// Publishes what is pending (the last checkpoint).
+    public func flush() async {
+        await publish([], at: clock())
     }
 
     /// Checkpoints open calls and closes stale ones; the daemon calls it every checkpoint interval.
     public func tick() async {
-        let now = Date()
+        let now = clock()
         let out = engine.closeStale(olderThan: staleCallAge, at: now)
         await publish(out, at: now)
+    }
+
+    /// Adds devices to those the model observes (a trace replay learns them from the trace's MonitorStart requests).
+    public func addMonitoredDevices(_ devices: some Sequence<String> & Sendable) {
+        engine.addMonitoredDevices(devices)
     }
 
     /// Calls in progress (for the status page and `/api/v1/calls/active`).
@@ -71,7 +119,8 @@ public actor BridgePipeline {
     /// Agents as last reported.
     public func agents() -> [AgentStatus] { engine.agents.values.sorted { $0.device < $1.device } }
 
-    func handle(_ event: LinkEvent, at now: Date) async {
+    /// Applies one link event at `now` and publishes what the model made of it.
+    public func handle(_ event: LinkEvent, at now: Date) async {
         var out: [CallEvent] = []
         switch event {
         case .message(let message):
@@ -94,7 +143,7 @@ public actor BridgePipeline {
             } else {
                 linkUpGauge.record(1)
                 out = await agentStates(at: now) + engine.linkUp(at: now, reason: change.reason)
-                out += await verifyCalls(at: Date())
+                out += await verifyCalls(at: clock())
             }
         }
         await publish(out, at: now)
@@ -122,7 +171,7 @@ public actor BridgePipeline {
         let ids = engine.callsToVerify()
         guard !ids.isEmpty else { return [] }
         let link = self.link
-        let answers = await Self.ask(ids, atOnce: 64) { id in try await link.snapshotCall(callID: id).record }
+        let answers = await Self.ask(ids, atOnce: 64) { id in try await link.snapshotCallRecord(callID: id) }
         var out: [CallEvent] = []
         for (id, record) in answers.sorted(by: { $0.0 < $1.0 }) {
             guard let record, let devices = record.strings("snapshotDevices"),
@@ -138,7 +187,7 @@ public actor BridgePipeline {
     func agentStates(at now: Date) async -> [CallEvent] {
         let devices = engine.configuration.monitoredDevices.subtracting(engine.configuration.queueDevices).sorted()
         let link = self.link
-        let answers = await Self.ask(devices, atOnce: 256) { device in try await link.getAgentState(device: device).record }
+        let answers = await Self.ask(devices, atOnce: 256) { device in try await link.agentStateRecord(device: device) }
         var out: [CallEvent] = []
         for (device, record) in answers.sorted(by: { $0.0 < $1.0 }) {
             guard let record, let name = record.string("agentState") else { continue }

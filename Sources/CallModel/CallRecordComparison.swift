@@ -16,8 +16,12 @@ public struct CallRecordComparison: Sendable, CustomStringConvertible {
     public private(set) var duplicateCallIDs: [String] = []
     public let expectedCount: Int
 
-    /// - Parameter strict: also compare direction and queue.
-    public init(expected: [CallRecord], actual: [CallRecord], strict: Bool = false) {
+    /// - Parameters:
+    ///   - strict: also compare direction and queue.
+    ///   - timeTolerance: also compare start, answer and end times, wait, talk and hold, and the parties' segments
+    ///     (device, agent, state, in order), times within this many seconds (two runs of the same traffic: a replay
+    ///     is stamped with capture times, the live run with the moment it handled each event).
+    public init(expected: [CallRecord], actual: [CallRecord], strict: Bool = false, timeTolerance: Double? = nil) {
         expectedCount = expected.count
         var byIDs: [Set<String>: [CallRecord]] = [:]
         for record in actual { byIDs[Set(record.callIDs), default: []].append(record) }
@@ -44,6 +48,7 @@ public struct CallRecordComparison: Sendable, CustomStringConvertible {
             if strict, record.queue != reference.queue {
                 problems.append("queue \(record.queue ?? "none") ≠ \(reference.queue ?? "none")")
             }
+            if let tolerance = timeTolerance { problems += Self.timeProblems(record, reference, tolerance) }
             let agent = Self.takingAgent(record)
             let expectedAgent = Self.takingAgent(reference)
             if agent != expectedAgent { problems.append("agent \(agent ?? "none") ≠ \(expectedAgent ?? "none")") }
@@ -54,6 +59,32 @@ public struct CallRecordComparison: Sendable, CustomStringConvertible {
             }
         }
         extra = byIDs.values.flatMap { $0 }.sorted { $0.startedAt < $1.startedAt }
+    }
+
+    static func timeProblems(_ record: CallRecord, _ reference: CallRecord, _ tolerance: Double) -> [String] {
+        var problems: [String] = []
+        func check(_ name: String, _ a: Date?, _ b: Date?) {
+            switch (a, b) {
+            case (nil, nil): break
+            case (let a?, let b?) where abs(a.timeIntervalSince(b)) <= tolerance: break
+            default: problems.append("\(name) \(a.map { "\($0)" } ?? "none") ≠ \(b.map { "\($0)" } ?? "none")")
+            }
+        }
+        func check(_ name: String, _ a: Double, _ b: Double) {
+            if abs(a - b) > tolerance { problems.append("\(name) \(a) ≠ \(b)") }
+        }
+        check("startedAt", record.startedAt, reference.startedAt)
+        check("answeredAt", record.answeredAt, reference.answeredAt)
+        check("endedAt", record.endedAt, reference.endedAt)
+        check("waitSeconds", record.waitSeconds, reference.waitSeconds)
+        check("talkSeconds", record.talkSeconds, reference.talkSeconds)
+        check("holdSeconds", record.holdSeconds, reference.holdSeconds)
+        let parties = record.segments.map { "\($0.device)/\($0.agentID ?? "-")/\($0.state)" }
+        let expectedParties = reference.segments.map { "\($0.device)/\($0.agentID ?? "-")/\($0.state)" }
+        if parties != expectedParties {
+            problems.append("segments \(parties.joined(separator: ",")) ≠ \(expectedParties.joined(separator: ","))")
+        }
+        return problems
     }
 
     /// The agent who took the call: the first agent talking in it.

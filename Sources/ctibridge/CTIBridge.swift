@@ -24,10 +24,11 @@ struct CTIBridge: AsyncParsableCommand {
             List call records:                    ctibridge calls --since 2h --json
             Compare them with a switch's truth:   ctibridge calls --compare truth.jsonl
             Check the database:                   ctibridge store check --db ctibridge.sqlite
+            Replay a capture of the CTI link:     ctibridge replay site.pcapng --summary
             """,
         subcommands: [
             DecodeCommand.self, EncodeCommand.self, SimulateCommand.self, TailCommand.self, ServeCommand.self,
-            DemoCommand.self, CallsCommand.self, StoreCommand.self,
+            DemoCommand.self, CallsCommand.self, StoreCommand.self, ReplayCommand.self,
         ]
     )
 
