@@ -64,40 +64,81 @@ public struct TraceSwitchPlayer: Sendable {
         self.logger = logger
     }
 
-    /// Connects to a bridge that listens at `host:port` and plays `reader`'s switch side to it.
+    /// Connects to a bridge that listens at `host:port` and plays `reader`'s switch side to it. When the trace moves
+    /// on to a new connection (the live bridge reconnected), the player closes its connection and connects again, as
+    /// the switch's side of that reconnect.
     public func play(_ reader: ReplayReader, toHost host: String, port: Int) async throws -> Report {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(CSTAFrameDecoder(framing: .auto)))
-                    return try NIOAsyncChannel<CSTAFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return try await play(reader, over: channel)
+        var report = Report()
+        var carried: ReplayItem? = nil
+        var connections = 0
+        repeat {
+            let channel = try await connect(host: host, port: port, retryFor: connections == 0 ? .zero : .seconds(10))
+            connections += 1
+            carried = try await play(reader, over: channel, first: carried, report: &report)
+        } while carried != nil
+        return report
     }
 
-    func play(_ reader: ReplayReader, over channel: NIOAsyncChannel<CSTAFrame, ByteBuffer>) async throws -> Report {
-        try await channel.executeThenClose { inbound, outbound in
+    private func connect(host: String, port: Int, retryFor patience: Duration) async throws
+        -> NIOAsyncChannel<CSTAFrame, ByteBuffer>
+    {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            do {
+                return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                    .connect(host: host, port: port) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                ByteToMessageHandler(CSTAFrameDecoder(framing: .auto)))
+                            return try NIOAsyncChannel<CSTAFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        }
+                    }
+            } catch {
+                // A bridge that listens again after the previous connection closed needs a moment.
+                guard ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// Plays until the trace ends (`nil`) or moves to another connection (that connection's first item).
+    private func play(
+        _ reader: ReplayReader, over channel: NIOAsyncChannel<CSTAFrame, ByteBuffer>, first: ReplayItem?,
+        report: inout Report
+    ) async throws -> ReplayItem? {
+        let start = report
+        let (next, finished) = try await channel.executeThenClose { inbound, outbound -> (ReplayItem?, Report) in
             let inbox = LiveRequests()
             let reading = Task {
                 do {
                     for try await frame in inbound {
                         guard let message = try? frame.decode() else { continue }
-                        await inbox.add(LiveRequest(message: message, record: message.record()))
+                        let record = message.record()
+                        // Only requests wait for an answer; the bridge's answers to the switch's own invokes do not.
+                        guard ["invoke", "aarq", "rlrq"].contains(record.string("pdu") ?? "") else { continue }
+                        await inbox.add(LiveRequest(message: message, record: record))
                     }
                 } catch {}
                 await inbox.close()
             }
             defer { reading.cancel() }
-            var session = PlayerSession(options: options, outbound: outbound, inbox: inbox, logger: logger)
-            while let item = reader.next() {
-                try await session.handle(item)
+            var session = PlayerSession(options: options, outbound: outbound, inbox: inbox, logger: logger, report: start)
+            var item = first ?? reader.next()
+            while let current = item {
+                if session.isAnotherConnection(current) {
+                    try await session.linger(upTo: .milliseconds(200))
+                    return (current, session.report)
+                }
+                try await session.handle(current)
                 try await session.answerHeartbeatsAndStrays()
+                item = reader.next()
             }
-            try await session.linger()
-            return session.report
+            try await session.linger(upTo: options.linger)
+            return (nil, session.report)
         }
+        report = finished
+        return next
     }
 }
 
@@ -149,11 +190,22 @@ struct PlayerSession {
 
     static let heartbeats: Set<String> = ["SystemStatus", "ResetApplicationSessionTimer"]
 
-    init(options: TraceSwitchPlayer.Options, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, inbox: LiveRequests, logger: Logger) {
+    init(
+        options: TraceSwitchPlayer.Options, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, inbox: LiveRequests,
+        logger: Logger, report: TraceSwitchPlayer.Report
+    ) {
         self.options = options
         self.outbound = outbound
         self.inbox = inbox
         self.logger = logger
+        self.report = report
+    }
+
+    /// A message of a later connection than the one played (the live bridge reconnected), when no connection was
+    /// chosen.
+    func isAnotherConnection(_ item: ReplayItem) -> Bool {
+        guard options.connection == nil, let followed, case .message(let message) = item else { return false }
+        return message.connection.id > followed
     }
 
     static func key(_ service: String, _ record: CSTARecord) -> String {
@@ -179,6 +231,7 @@ struct PlayerSession {
             }
             if followed == nil { followed = message.connection.id }
             guard followed == message.connection.id else {
+                // An earlier connection's late bytes.
                 report.otherConnections += 1
                 return
             }
@@ -192,6 +245,9 @@ struct PlayerSession {
                     matched[record.int("invokeId") ?? -1] = live
                 } else {
                     report.notAsked += 1
+                    logger.warning(
+                        "the bridge did not send a request the trace's application sent; its answer is skipped",
+                        metadata: ["request": "\(Self.key(service, record))", "traceInvokeId": "\(record.int("invokeId") ?? -1)"])
                 }
                 return
             }
@@ -252,8 +308,8 @@ struct PlayerSession {
         }
     }
 
-    mutating func linger() async throws {
-        let end = ContinuousClock.now + options.linger
+    mutating func linger(upTo duration: Duration) async throws {
+        let end = ContinuousClock.now + duration
         while ContinuousClock.now < end {
             if await inbox.closed { break }
             try await answerHeartbeatsAndStrays()
