@@ -79,6 +79,34 @@ public struct TraceSwitchPlayer: Sendable {
         return report
     }
 
+    /// Listens at `host:port` (port 0: any free port, reported through `onListening`) and plays `reader`'s switch
+    /// side to the bridge that dials in; each connection of the trace is played to the next connection the bridge
+    /// makes (its reconnects).
+    public func play(
+        _ reader: ReplayReader, listeningOn host: String, port: Int,
+        onListening: @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> Report {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(CSTAFrameDecoder(framing: .auto)))
+                    return try NIOAsyncChannel<CSTAFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        await onListening(server.channel.localAddress?.port ?? port)
+        var report = Report()
+        try await server.executeThenClose { connections in
+            var carried: ReplayItem? = nil
+            for try await channel in connections {
+                carried = try await play(reader, over: channel, first: carried, report: &report)
+                if carried == nil { break }
+            }
+        }
+        return report
+    }
+
     private func connect(host: String, port: Int, retryFor patience: Duration) async throws
         -> NIOAsyncChannel<CSTAFrame, ByteBuffer>
     {

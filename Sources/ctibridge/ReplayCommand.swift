@@ -26,7 +26,8 @@ struct ReplayCommand: AsyncParsableCommand {
               ctibridge replay site.pcap --into-db new.sqlite --diff live.sqlite   … and compare with the live run
               ctibridge replay a.sqlite --diff b.sqlite                compare the call records of two databases
               ctibridge replay site.pcap --to 127.0.0.1:4711 --speed 1 play the switch's side to a bridge listening there
-            Without --json, --summary, --into-db, --to or --diff, prints JSON lines (as --json). A progress bar is \
+              ctibridge replay site.pcap --listen 127.0.0.1:4711       … or to a bridge that dials the switch (prints             {"type": "listening", "port": N} first)
+            Without --json, --summary, --into-db, --to, --listen or --diff, prints JSON lines (as --json). A progress bar is \
             drawn on standard error when it is a terminal. Exit 0 when the input was read to the end, even with \
             undecodable frames or gaps; 65 when --diff finds differences; 66 when the input cannot be read.
             """
@@ -68,6 +69,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Play the switch's side to a bridge that listens at HOST:PORT, answering its requests from the trace.")
     var to: String?
 
+    @Option(help: "Listen at HOST:PORT as the switch and play the trace's switch side to the bridge that dials in.")
+    var listen: String?
+
     @Option(help: "Compare the call records with those of this database (the other run).")
     var diff: String?
 
@@ -95,19 +99,28 @@ struct ReplayCommand: AsyncParsableCommand {
         if diffTolerance < 0 { throw ValidationError("--diff-tolerance must not be negative") }
         guard maxFrameSize > 0 else { throw ValidationError("--max-frame-size must be positive") }
         if let to, BridgeConfiguration.hostPort(to) == nil { throw ValidationError("--to wants HOST:PORT, not '\(to)'") }
-        if to != nil, intoDb != nil { throw ValidationError("--to and --into-db are two different replays: pick one") }
-        if intoDb == nil, to == nil, diff != nil, !Self.isDatabase(file) {
+        if let listen, BridgeConfiguration.hostPort(listen) == nil {
+            throw ValidationError("--listen wants HOST:PORT, not '\(listen)'")
+        }
+        if [to != nil, listen != nil, intoDb != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--to, --listen and --into-db are different replays: pick one")
+        }
+        if intoDb == nil, to == nil, listen == nil, diff != nil, !Self.isDatabase(file) {
             throw ValidationError("--diff compares call records: give --into-db FILE, or a database as the input")
         }
     }
 
     func run() async throws {
-        if let diff, intoDb == nil, to == nil {
+        if let diff, intoDb == nil, to == nil, listen == nil {
             try compareDatabases(file, diff)
             return
         }
         if let to {
-            try await playToBridge(to)
+            try await playToBridge(to, listening: false)
+            return
+        }
+        if let listen {
+            try await playToBridge(listen, listening: true)
             return
         }
         if let intoDb {
@@ -219,17 +232,25 @@ struct ReplayCommand: AsyncParsableCommand {
 
     // MARK: Playing to a bridge
 
-    func playToBridge(_ address: String) async throws {
-        guard let (host, port) = BridgeConfiguration.hostPort(address) else { throw ValidationError("--to wants HOST:PORT") }
+    func playToBridge(_ address: String, listening: Bool) async throws {
+        guard let (host, port) = BridgeConfiguration.hostPort(address) else { throw ValidationError("HOST:PORT expected") }
         let reader = try openReader()
         var logger = Logger(label: "ctibridge.replay")
         logger.logLevel = .warning
         let player = TraceSwitchPlayer(options: .init(speed: pace, connection: connection), logger: logger)
         let report: TraceSwitchPlayer.Report
         do {
-            report = try await player.play(reader, toHost: host, port: port)
+            if listening {
+                report = try await player.play(reader, listeningOn: host, port: port) { bound in
+                    var out = OutputWriter()
+                    out.line { $0.append(contentsOf: "{\"type\": \"listening\", \"host\": \(KeySetJSON.quoted(host)), \"port\": \(bound)}".utf8) }
+                    out.flush()
+                }
+            } else {
+                report = try await player.play(reader, toHost: host, port: port)
+            }
         } catch {
-            printError("ctibridge replay: playing to \(address) failed: \(error)")
+            printError("ctibridge replay: playing \(listening ? "at" : "to") \(address) failed: \(error)")
             throw ExitCode(1)
         }
         var out = OutputWriter()

@@ -70,7 +70,8 @@ final class LoopbackCapture {
 
 /// `ctibridge replay` on a real capture: the simulator and `serve` as processes over loopback, captured by tcpdump
 /// (an independent writer of pcap), the switch dropping the link once. The capture replayed into a scratch database
-/// must give the live run's call records; played by `replay --to` as the switch towards a second bridge, too.
+/// must give the live run's call records; played as the switch towards a second bridge (`--to`, the bridge listens)
+/// and a third (`--listen`, the bridge dials), too.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ReplayCLITests {
     @Test func badArgumentsAreRefusedClearly() throws {
         let speed = try CLI.run(["replay", "x.pcap", "--speed", "fast"])
@@ -163,6 +164,23 @@ final class LoopbackCapture {
         _ = await second.exit(within: .seconds(10))
         let compared = try CLI.run(["replay", played, "--diff", live, "--diff-tolerance", "86400"])
         #expect(compared.status == 0, "\(String(decoding: compared.stdout, as: UTF8.self)) \(compared.stderr)")
+
+        // And as the switch a bridge dials (`--listen`), reconnect included.
+        let player = try ChildProcess("replay", ["replay", capture, "--listen", "127.0.0.1:0"])
+        defer { player.kill() }
+        let listening = await player.firstJSONLine(within: .seconds(10)) { $0["type"] as? String == "listening" }
+        let playerPort = try #require(listening?["port"] as? Int, "no listening line: \(player.errorText)")
+        let dialled = dir + "/dialled.sqlite"
+        let thirdConfig = try Self.config(dir + "/dialled.yaml", port: playerPort, role: "client", database: dialled)
+        let third = try ChildProcess("serve", ["serve", "--config", thirdConfig])
+        defer { third.kill() }
+        let done = await player.firstJSONLine(within: .seconds(30)) { $0["type"] as? String == "played" }
+        #expect(done?["notAsked"] as? Int == 0 && done?["unknownRequests"] as? Int == 0, "\(player.errorText)")
+        try await Task.sleep(for: .milliseconds(500))
+        third.send(SIGTERM)
+        _ = await third.exit(within: .seconds(10))
+        let comparedAgain = try CLI.run(["replay", dialled, "--diff", live, "--diff-tolerance", "86400"])
+        #expect(comparedAgain.status == 0, "\(String(decoding: comparedAgain.stdout, as: UTF8.self))")
     }
 
     static func config(_ path: String, port: Int, role: String, database: String) throws -> String {
