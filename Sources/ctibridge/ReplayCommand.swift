@@ -151,6 +151,7 @@ struct ReplayCommand: AsyncParsableCommand {
         var counts = ReplaySummary()
         let progress = ProgressBar(total: Self.fileSize(file), enabled: !noProgress)
         var pacer = Pacer(speed: pace)
+        var index = 0
         while let item = reader.next() {
             var record: CSTARecord? = nil
             switch item {
@@ -158,7 +159,10 @@ struct ReplayCommand: AsyncParsableCommand {
                 pacer.wait(until: message.epochSeconds)
                 let decoded = message.decode()
                 if case .success(let m) = decoded { record = m.record() }
-                if printLines { out.line { ReplayJSON.write(message, decoded: decoded, record: record, to: &$0) } }
+                if printLines {
+                    out.line { ReplayJSON.write(message, index: index, decoded: decoded, record: record, to: &$0) }
+                }
+                index += 1
             case .gap(let gap):
                 if printLines { out.line { ReplayJSON.write(gap, to: &$0) } }
             case .error(let error):

@@ -12,14 +12,15 @@ import Darwin
 #endif
 
 /// The lines `ctibridge replay --json` prints: a message is its key set (as `ctibridge decode` prints it, `i` its
-/// frame index within its connection and direction) plus `timestamp`, `direction` and `connection`; a gap and a
-/// reader error carry `"type"`.
+/// index among the file's messages) plus `timestamp`, `direction`, `connection` and `frame` (its index within its
+/// connection and direction); a gap and a reader error carry `"type"`.
 enum ReplayJSON {
     static func write(
-        _ message: ReplayMessage, decoded: Result<CSTAMessage, CSTADecodeError>, record: CSTARecord?,
+        _ message: ReplayMessage, index: Int, decoded: Result<CSTAMessage, CSTADecodeError>, record: CSTARecord?,
         to out: inout [UInt8]
     ) {
         var extra = CSTARecord()
+        extra["frame"] = .int(Int64(message.frameIndex))
         if message.timestamp != .zero { extra["timestamp"] = .string(message.timestamp.iso8601) }
         extra["direction"] = .string(message.direction.rawValue)
         extra["connection"] = .int(Int64(message.connection.id))
@@ -27,11 +28,11 @@ enum ReplayJSON {
         case .success:
             var full = record ?? CSTARecord()
             for (key, value) in extra.values { full[key] = value }
-            KeySetJSON.write(full, index: message.frameIndex, to: &out)
+            KeySetJSON.write(full, index: index, to: &out)
         case .failure(let error):
             extra["error"] = .string(error.reason)
             extra["offset"] = .int(Int64(error.offset))
-            KeySetJSON.write(extra, index: message.frameIndex, to: &out)
+            KeySetJSON.write(extra, index: index, to: &out)
         }
     }
 

@@ -84,6 +84,45 @@ final class LoopbackCapture {
         #expect(diff.status != 0 && diff.stderr.contains("--into-db"))
     }
 
+    /// The peers' corpus wrapped into a pcap by their own `make_pcap.py` (two directions, PDUs coalesced into
+    /// segments): `replay --json` prints, line for line, what `decode` prints for the corpus's framed bytes and what
+    /// the independent codec expects — plus its own keys.
+    @Test(.enabled(if: CLI.hasShared("tools/peers/make_pcap.py") && CLI.hasShared("fixtures/corpus-dev/frames.bin")))
+    func jsonEqualsDecodeOnTheSameBytes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctibridge-replay-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let decoded = try CLI.run(["decode", CLI.shared("fixtures/corpus-dev/frames.bin").path])
+        #expect(decoded.status == 0)
+        let expected = try String(contentsOf: CLI.shared("fixtures/corpus-dev/expected.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! NSDictionary }
+        for coalesce in ["1", "5"] {
+            let pcap = dir + "/corpus-\(coalesce).pcap"
+            let make = Process()
+            make.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            make.arguments = [CLI.shared("tools/peers/make_pcap.py").path, CLI.shared("fixtures/corpus-dev").path, pcap, "--coalesce", coalesce]
+            make.standardOutput = FileHandle.nullDevice
+            try make.run()
+            make.waitUntilExit()
+            try #require(make.terminationStatus == 0)
+            let replayed = try CLI.run(["replay", pcap, "--json"])
+            #expect(replayed.status == 0)
+            let ours = ["timestamp", "direction", "connection", "frame"]
+            let lines = replayed.jsonLines
+            #expect(lines.count == decoded.jsonLines.count && lines.count == expected.count)
+            for (index, (line, reference)) in zip(lines, decoded.jsonLines).enumerated() {
+                #expect(Set(ours).isSubset(of: Set(line.keys)), "line \(index) lacks replay's keys")
+                let stripped = line.filter { !ours.contains($0.key) }
+                #expect(NSDictionary(dictionary: stripped) == NSDictionary(dictionary: reference), "line \(index)")
+                if index < expected.count {
+                    var peer = stripped
+                    peer["snapshotStates"] = nil  // a key of ours the peers' key set lacks
+                    #expect(NSDictionary(dictionary: peer) == expected[index], "line \(index) against the peers")
+                }
+            }
+        }
+    }
+
     @Test(.enabled(if: LoopbackCapture.isAvailable, "needs tcpdump or dumpcap and root"))
     func aCapturedLiveRunReplaysIntoTheSameCallRecords() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctibridge-replay-\(UUID().uuidString)").path
