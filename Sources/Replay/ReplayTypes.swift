@@ -144,7 +144,9 @@ public struct ReplayError: Error, Sendable, Hashable, CustomStringConvertible {
         case malformedPacket
         /// A link type this reader does not know.
         case unsupportedLinkType
-        /// An IP fragment: reassembly of IP fragments is not done.
+        /// An IP fragment that could not be used: its datagram was incomplete (dropped at a bound, after 60 s, or at
+        /// the end of the input), or fragments disagree (different bytes in an overlap, two different ends, a
+        /// misaligned or oversized fragment). The name predates reassembly.
         case unsupportedFragment
         /// A text line that is not hex.
         case malformedText
@@ -182,8 +184,12 @@ public struct ReplayCounters: Sendable, Hashable {
     public var truncatedPackets = 0
     /// Packets that are not TCP over IPv4/IPv6 (ARP, UDP, ICMP…), or TCP not on `--port`.
     public var nonTCPSkipped = 0
-    /// IPv4 or IPv6 fragments (not reassembled).
+    /// IPv4 or IPv6 fragments of TCP datagrams read (each packet that is one).
     public var fragments = 0
+    /// Datagrams rebuilt from fragments and handed on to TCP.
+    public var reassembledDatagrams = 0
+    /// Datagrams whose fragments never all arrived (dropped at a bound, after 60 s, or at the end): one error each.
+    public var incompleteDatagrams = 0
     /// Packets with a malformed link, IP or TCP header.
     public var malformedPackets = 0
     /// TCP payload bytes that were retransmitted or overlapped and trimmed.
