@@ -145,8 +145,9 @@ enum PacketDecoder {
                     p += 8
                     continue
                 }
-                // What follows is the fragmentable part; only a chain that can lead to TCP is worth holding.
-                guard [6, 0, 43, 60, 135, 51].contains(b[p]) || offset != 0 else { return .notTCP }
+                // What follows is the fragmentable part; only a chain that can lead to TCP is worth holding (every
+                // fragment carries the same next header, so other protocols' fragments are skipped, not held).
+                guard [6, 0, 43, 60, 135, 51].contains(b[p]) else { return .notTCP }
                 return .fragment(IPFragment(
                     key: .init(source: source, destination: destination, proto: b[p], id: be32(b, p + 4)),
                     offset: offset, more: more, length: end - (p + 8),

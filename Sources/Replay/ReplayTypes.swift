@@ -36,7 +36,7 @@ public struct ReplayTimestamp: Sendable, Hashable, Comparable, CustomStringConve
 public enum ReplayDirection: String, Sendable, Hashable {
     case switchToApplication = "switch→application"
     case applicationToSwitch = "application→switch"
-    /// Text inputs (hex, XML logs) carry no direction.
+    /// Text lines without a direction marker, and framed streams.
     case unknown
 }
 
@@ -95,7 +95,7 @@ public struct ReplayConnection: Sendable, Hashable, CustomStringConvertible {
 /// One framed CSTA message of one direction of one connection. Decode it with
 /// `CSTAMessage.decode(payload, encoding: encoding, headerInvokeId: headerInvokeId)`.
 public struct ReplayMessage: Sendable {
-    /// The capture time of the packet that completed the frame (text inputs: zero).
+    /// The capture time of the packet that completed the frame; text inputs: the line prefix's (zero without a date).
     public var timestamp: ReplayTimestamp
     public var connection: ReplayConnection
     public var direction: ReplayDirection
@@ -176,8 +176,8 @@ public enum ReplayItem: Sendable {
 
 /// Running totals of a replay.
 public struct ReplayCounters: Sendable, Hashable {
-    /// Packets (capture records) read, and their captured bytes. Text inputs: hex messages read (0 for XML and
-    /// streams), and the bytes of the file read.
+    /// Packets (capture records) read, and their captured bytes. Text inputs: hex messages and XML documents read (0
+    /// for ECMA-323 framed XML and streams), and the bytes of the file read.
     public var packets = 0
     public var bytes: Int64 = 0
     /// Packets whose captured length is below their original length (snapshot length).
