@@ -109,18 +109,21 @@ import Testing
         }
     }
 
-    /// One-line documents after a prefix (`recv <CSTA…`), and a document never closed: an error at its first byte.
-    @Test func xmlWithPrefixesAndAnUnclosedDocument() throws {
+    /// One-line documents after a prefix (`recv <CSTA…`); a document cut short is given up at a line of the other
+    /// direction, and one still open at the end of the file: each an error at its first byte.
+    @Test func xmlWithPrefixesAndUnclosedDocuments() throws {
         let payloads = try TestMessages.payloads(count: 3, fromSwitch: false, encoding: .xml, seed: 13)
         let lines = payloads.map { String(decoding: $0, as: UTF8.self) }
-        let text = "recv \(lines[0])\n10:15:02,123 >>> \(lines[1])\n[SEND] \(lines[2])\nsend <Broken><x>\n"
+        let head = "recv \(lines[0])\n10:15:02,123 >>> \(lines[1])\n[SEND] \(lines[2])\n"
+        let text = head + "send <Broken><x>\nrecv <Next/>\nsend <Open>\n"
         let dir = try TempDir()
         let result = ReplayResult(try ReplaySource.open(path: try dir.write("client.log", Array(text.utf8))))
-        #expect(result.payloads(.switchToApplication) == [payloads[0]])
+        #expect(result.payloads(.switchToApplication) == [payloads[0], Array("<Next/>".utf8)])
         #expect(result.payloads(.applicationToSwitch) == [payloads[1], payloads[2]])
-        #expect(result.errors.map(\.kind) == [.malformedText])
-        let broken = text.utf8.count - "<Broken><x>\n".utf8.count
-        #expect(result.errors.first?.offset == Int64(broken))
+        #expect(result.errors.map(\.kind) == [.malformedText, .malformedText])
+        let broken = head.utf8.count + "send ".utf8.count
+        let open = text.utf8.count - "<Open>\n".utf8.count
+        #expect(result.errors.map(\.offset) == [Int64(broken), Int64(open)])
     }
 
     /// OpenScape Voice's pretty-printed messages (the shared fixtures), one log: one message per document.
