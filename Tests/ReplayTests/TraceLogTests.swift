@@ -144,4 +144,35 @@ import Testing
         #expect(String(decoding: last.payload.readableBytesView, as: UTF8.self).hasSuffix("</DeliveredEvent>"))
         #expect(try CSTAMessage.decode(last.payload, encoding: .xml).record().string("event") == "delivered")
     }
+
+    /// Every prefix of a trace log mixing prefixes, hex and pretty-printed XML, with bytes flipped, reads to the end.
+    @Test func prefixesAndFlippedBytesNeverTrap() throws {
+        let xml = try TestMessages.payloads(count: 2, fromSwitch: true, encoding: .xml, seed: 3)
+        let ber = try TestMessages.payloads(count: 2, fromSwitch: true, encoding: .ber, seed: 3)
+        var text = "[2026-11-23 10:15:02.123+05:30] [DEBUG] RX: \(Self.hex(ber[0]))\n10:15:02,123 <<< \(Self.hex(ber[1]))\n"
+        for p in xml {
+            for line in String(decoding: p, as: UTF8.self).replacingOccurrences(of: "><", with: ">\n<").split(separator: "\n") {
+                text += "2026-11-23T10:15:03Z TX " + line + "\n"
+            }
+        }
+        text += "<a x='>'><!-- <b> --><![CDATA[</a>]]></a>\n"
+        let full = Array(text.utf8)
+        let dir = try TempDir()
+        var random = SeededRandom(seed: 4)
+        var reads = 0
+        for length in stride(from: 0, through: full.count, by: 7) {
+            var bytes = Array(full[0..<length])
+            if length % 2 == 0, !bytes.isEmpty {
+                for _ in 0..<3 { bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random) }
+            }
+            for format in [ReplayFormat.auto, .hex, .xml] {
+                guard let reader = try? ReplaySource.open(path: try dir.write("t\(length)", bytes), format: format) else {
+                    continue
+                }
+                _ = ReplayResult(reader)
+                reads += 1
+            }
+        }
+        #expect(reads > 100)
+    }
 }
