@@ -87,13 +87,9 @@ struct XMLDocumentScanner {
             case .processingInstruction:
                 if c == UInt8(ascii: ">"), i >= 1, document[i - 1] == UInt8(ascii: "?") { state = .text }
             case .comment:
-                if c == UInt8(ascii: ">"), i >= 2, document[i - 1] == UInt8(ascii: "-"), document[i - 2] == UInt8(ascii: "-") {
-                    state = .text
-                }
+                if c == UInt8(ascii: ">"), endsWith(document, i, UInt8(ascii: "-")) { state = .text }
             case .cdata:
-                if c == UInt8(ascii: ">"), i >= 2, document[i - 1] == UInt8(ascii: "]"), document[i - 2] == UInt8(ascii: "]") {
-                    state = .text
-                }
+                if c == UInt8(ascii: ">"), endsWith(document, i, UInt8(ascii: "]")) { state = .text }
             case .declaration:
                 if c == UInt8(ascii: "[") {
                     brackets += 1
@@ -115,6 +111,11 @@ struct XMLDocumentScanner {
     /// The caller removed `count` (at most ``discardable``) bytes from the document's front.
     mutating func discard(_ count: Int) {
         position = max(0, position - count)
+    }
+
+    /// The two bytes before `i` are both `c` (`-->`, `]]>`).
+    private func endsWith(_ b: UnsafeRawBufferPointer, _ i: Int, _ c: UInt8) -> Bool {
+        i >= 2 && b[i - 1] == c && b[i - 2] == c
     }
 
     private func matches(_ b: UnsafeRawBufferPointer, _ i: Int, _ s: StaticString) -> Bool {

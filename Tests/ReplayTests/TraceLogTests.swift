@@ -129,8 +129,11 @@ import Testing
     /// OpenScape Voice's pretty-printed messages (the shared fixtures), one log: one message per document.
     @Test func realPrettyPrintedMessages() throws {
         let folder = PeerCorpusTests.shared.appendingPathComponent("fixtures/real/openscape-voice/captures")
-        let names = ["05_MonitorStart.xml", "08_StartApplicationSession.xml", "09_SystemStatus.xml", "14_DeliveredEvent.xml"]
-        guard names.allSatisfy({ FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }) else {
+        let names = [
+            "05_MonitorStart.xml", "08_StartApplicationSession.xml", "09_SystemStatus.xml", "14_DeliveredEvent.xml",
+        ]
+        let present = names.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+        guard present else {
             print("skipped: \(folder.path) not found")
             return
         }
@@ -149,9 +152,11 @@ import Testing
     @Test func prefixesAndFlippedBytesNeverTrap() throws {
         let xml = try TestMessages.payloads(count: 2, fromSwitch: true, encoding: .xml, seed: 3)
         let ber = try TestMessages.payloads(count: 2, fromSwitch: true, encoding: .ber, seed: 3)
-        var text = "[2026-11-23 10:15:02.123+05:30] [DEBUG] RX: \(Self.hex(ber[0]))\n10:15:02,123 <<< \(Self.hex(ber[1]))\n"
+        var text = "[2026-11-23 10:15:02.123+05:30] [DEBUG] RX: \(Self.hex(ber[0]))\n"
+        text += "10:15:02,123 <<< \(Self.hex(ber[1]))\n"
         for p in xml {
-            for line in String(decoding: p, as: UTF8.self).replacingOccurrences(of: "><", with: ">\n<").split(separator: "\n") {
+            let pretty = String(decoding: p, as: UTF8.self).replacingOccurrences(of: "><", with: ">\n<")
+            for line in pretty.split(separator: "\n") {
                 text += "2026-11-23T10:15:03Z TX " + line + "\n"
             }
         }
@@ -163,7 +168,9 @@ import Testing
         for length in stride(from: 0, through: full.count, by: 7) {
             var bytes = Array(full[0..<length])
             if length % 2 == 0, !bytes.isEmpty {
-                for _ in 0..<3 { bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random) }
+                for _ in 0..<3 {
+                    bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                }
             }
             for format in [ReplayFormat.auto, .hex, .xml] {
                 guard let reader = try? ReplaySource.open(path: try dir.write("t\(length)", bytes), format: format) else {

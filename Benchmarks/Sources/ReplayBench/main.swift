@@ -201,14 +201,16 @@ for run in 1...options.runs {
 let ours = best!
 let oursMBps = bytes / 1e6 / ours.seconds
 let peak = peakRSSMB()
-print(String(format: "ReplayBench best of %d: %.0f MB/s, %.2f M messages/s (%d messages), peak RSS %.1f MB (%@; getrusage maxrss %.1f MB)",
+print(String(format: "ReplayBench best of %d: %.0f MB/s, %.2f M messages/s (%d messages), "
+                 + "peak RSS %.1f MB (%@; getrusage maxrss %.1f MB)",
              options.runs, oursMBps, Double(ours.messages) / ours.seconds / 1e6, ours.messages, peak.megabytes,
              peak.source, maxRSSMB()))
 
 if options.peer {
     if let seconds = tshark(path) {
         let peerMBps = bytes / 1e6 / seconds
-        print(String(format: "tshark -q -z follow,tcp,raw,0 (TCP reassembly only, no CSTA): %.2f s, %.1f MB/s; ReplayBench is %.1f× faster",
+        print(String(format: "tshark -q -z follow,tcp,raw,0 (TCP reassembly only, no CSTA): %.2f s, %.1f MB/s; "
+                         + "ReplayBench is %.1f× faster",
                      seconds, peerMBps, oursMBps / peerMBps))
     } else {
         print("tshark: not run (missing or failed)")

@@ -45,7 +45,8 @@ enum Fragmenter {
 
     /// An IP packet in an Ethernet frame, padded to 60 bytes as Ethernet does (the IP length must win).
     static func ethernet(_ ip: [UInt8]) -> [UInt8] {
-        var frame: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, ip[0] >> 4 == 6 ? 0x86 : 0x08, ip[0] >> 4 == 6 ? 0xDD : 0x00]
+        let v6 = ip[0] >> 4 == 6
+        var frame: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, v6 ? 0x86 : 0x08, v6 ? 0xDD : 0x00]
         frame += ip
         while frame.count < 60 { frame.append(0) }
         return frame
