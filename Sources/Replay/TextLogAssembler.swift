@@ -141,7 +141,10 @@ struct TextLogAssembler {
             }
             return
         }
-        if !dropping {
+        if end > maximumDocument, !dropping { // a long line that held it all at once
+            out.append(.error(ReplayError(
+                .malformedText, at: documentOffset, "an XML document longer than \(maximumDocument) bytes, skipped")))
+        } else if !dropping {
             out.append(.xml(bytes: Array(document[0..<end]), fileOffset: documentOffset, stamp: documentStamp))
         }
         documentOpen = false

@@ -182,4 +182,21 @@ import Testing
         }
         #expect(reads > 100)
     }
+
+    /// Documents over `maximumPayloadLength` are skipped with an error, on one line or over many; the next is read.
+    @Test func oversizedDocumentsAreSkipped() throws {
+        let filler = String(repeating: "<x>0123456789</x>", count: 20)
+        let long = "<big>" + filler + "</big>"
+        let spread = "<big>\n" + String(repeating: "<x>0123456789</x>\n", count: 20) + "</big>"
+        let text = "RX " + long + "\nRX <ok/>\n" + spread + "\nTX <fine/>\n"
+        let dir = try TempDir()
+        let reader = try ReplaySource.open(
+            path: try dir.write("big.log", Array(text.utf8)), maximumPayloadLength: 200)
+        let result = ReplayResult(reader)
+        #expect(result.errors.map(\.kind) == [.malformedText, .malformedText])
+        let spreadStart = text.utf8.count - spread.utf8.count - "\nTX <fine/>\n".utf8.count
+        #expect(result.errors.map(\.offset) == [3, Int64(spreadStart)])
+        let texts = result.messages.map { String(decoding: $0.payload.readableBytesView, as: UTF8.self) }
+        #expect(texts == ["<ok/>", "<fine/>"])
+    }
 }
