@@ -207,4 +207,43 @@ import Testing
             _ = ReplayResult(try ReplaySource.open(path: try dir.write("g\(round)", bytes)))
         }
     }
+
+    /// More datagrams waiting than the bound (256): the oldest is dropped as soon as the next one arrives, not at the
+    /// end, and what follows is read as usual.
+    @Test func pendingDatagramsAreBounded() throws {
+        let sw = TestEndpoint(address: [10, 0, 0, 2], port: 7001)
+        let app = TestEndpoint(address: [10, 0, 0, 1], port: 40000)
+        let builder = PacketBuilder(link: .raw, ipv6: false)
+        let payload = try TestMessages.stream(
+            TestMessages.payloads(count: 1, fromSwitch: true, encoding: .ber, seed: 2), framing: .tpkt)
+        var w = PcapWriter(linkType: 1)
+        // The handshake first, so the segment after the fragments is framed at once (not held as a mid-stream start).
+        w.addPacket(Fragmenter.ethernet(builder.packet(from: sw, to: app, seq: 0, ack: 1, flags: 0x12, payload: [])),
+                    timestamp: .zero)
+        var offsets: [Int64] = []
+        for id in 1...257 { // the first fragment of 257 datagrams that never complete
+            let ip = builder.packet(from: sw, to: app, seq: 1, ack: 0, flags: 0x18, payload: [UInt8](repeating: 1, count: 300))
+            offsets.append(Int64(w.bytes.count))
+            w.addPacket(Fragmenter.ethernet(Fragmenter.fragments(ip, size: 128, id: UInt32(id))[0]), timestamp: .zero)
+        }
+        let whole = builder.packet(from: sw, to: app, seq: 1, ack: 0, flags: 0x18, payload: payload.bytes)
+        w.addPacket(Fragmenter.ethernet(whole), timestamp: .zero)
+        let dir = try TempDir()
+        let reader = try ReplaySource.open(path: try dir.write("many.pcap", w.bytes))
+        var order: [String] = []
+        var errorOffsets: [Int64] = []
+        while let item = reader.next() {
+            switch item {
+            case .message: order.append("message")
+            case .error(let e):
+                order.append("error")
+                errorOffsets.append(e.offset)
+            case .gap: order.append("gap")
+            }
+        }
+        #expect(order.first == "error" && order.dropFirst().first == "message")
+        #expect(order.filter { $0 == "error" }.count == 257)
+        #expect(errorOffsets == offsets)
+        #expect(reader.counters.incompleteDatagrams == 257 && reader.counters.fragments == 257)
+    }
 }
