@@ -222,7 +222,8 @@ import Testing
                     timestamp: .zero)
         var offsets: [Int64] = []
         for id in 1...257 { // the first fragment of 257 datagrams that never complete
-            let ip = builder.packet(from: sw, to: app, seq: 1, ack: 0, flags: 0x18, payload: [UInt8](repeating: 1, count: 300))
+            let ip = builder.packet(
+                from: sw, to: app, seq: 1, ack: 0, flags: 0x18, payload: [UInt8](repeating: 1, count: 300))
             offsets.append(Int64(w.bytes.count))
             w.addPacket(Fragmenter.ethernet(Fragmenter.fragments(ip, size: 128, id: UInt32(id))[0]), timestamp: .zero)
         }
