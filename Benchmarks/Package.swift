@@ -40,6 +40,16 @@ let package = Package(
                 .product(name: "Simulator", package: rootIdentity),
             ]
         ),
+        // read + TCP reassembly + framing + BER decode of a generated pcap, MB/s against tshark, peak RSS:
+        // `swift run -c release ReplayBench --help`.
+        .executableTarget(
+            name: "ReplayBench",
+            dependencies: [
+                "CSTACorpus",
+                .product(name: "CSTA", package: rootIdentity),
+                .product(name: "Replay", package: rootIdentity),
+            ]
+        ),
         .executableTarget(
             name: "CodecBenchmarks",
             dependencies: [

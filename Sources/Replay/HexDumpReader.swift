@@ -59,21 +59,22 @@ struct HexDumpReader {
         var column: Int
     }
 
-    /// Accumulates offset-prefixed lines into messages.
+    /// Accumulates offset-prefixed lines into messages. A message carries the stamp (time, direction) of its first line.
     struct Assembler {
-        typealias Message = (bytes: [UInt8], fileOffset: Int64)
+        typealias Message = (bytes: [UInt8], fileOffset: Int64, stamp: TextStamp)
         private var bytes: [UInt8] = []
         private var base = 0
         private var lastOffset = 0
         private var open = false
         private var startFileOffset: Int64 = 0
+        private var stamp = TextStamp.none
 
         /// Feeds one parsed line (nil: a blank or comment line); appends the messages it completes to `out`.
-        mutating func add(_ line: Line?, fileOffset: Int64, into out: inout [Message]) {
+        mutating func add(_ line: Line?, fileOffset: Int64, stamp: TextStamp = .none, into out: inout [Message]) {
             guard let line else { return flush(into: &out) }
             guard let offset = line.offset else {
                 flush(into: &out)
-                out.append((line.bytes, fileOffset)) // a plain line is a message of its own
+                out.append((line.bytes, fileOffset, stamp)) // a plain line is a message of its own
                 return
             }
             if open, offset > lastOffset, offset <= base + bytes.count {
@@ -84,12 +85,13 @@ struct HexDumpReader {
             }
             flush(into: &out)
             (bytes, base, lastOffset, open, startFileOffset) = (line.bytes, offset, offset, true, fileOffset)
+            self.stamp = stamp
         }
 
         mutating func flush(into out: inout [Message]) {
             guard open else { return }
             open = false
-            out.append((bytes, startFileOffset))
+            out.append((bytes, startFileOffset, stamp))
             bytes = []
         }
     }

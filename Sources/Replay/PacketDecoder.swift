@@ -23,7 +23,8 @@ enum PacketDecoder {
         case segment(TCPSegment)
         /// Not TCP over IP (ARP, UDP, ICMP, another ethertype): counted and skipped.
         case notTCP
-        case fragment
+        /// One fragment of a TCP datagram: held by ``IPFragmentReassembler`` until the datagram is whole.
+        case fragment(IPFragment)
         case malformed(ReplayError.Kind, String)
     }
 
@@ -91,11 +92,20 @@ enum PacketDecoder {
             return .malformed(.malformedPacket, "IPv4 header length \(headerLength), total length \(total)")
         }
         guard b.count >= i + headerLength else { return .malformed(.malformedPacket, "IPv4 options cut short") }
-        let fragment = be16(b, i + 6)
-        if fragment & 0x3FFF != 0 { return .fragment } // more-fragments flag or a fragment offset
-        guard b[i + 9] == 6 else { return .notTCP }
         let source = ReplayEndpoint(high: 0, low: UInt64(be32(b, i + 12)), isIPv6: false, port: 0)
         let destination = ReplayEndpoint(high: 0, low: UInt64(be32(b, i + 16)), isIPv6: false, port: 0)
+        let fragment = be16(b, i + 6)
+        if fragment & 0x3FFF != 0 { // more-fragments flag or a fragment offset
+            // Only TCP is reassembled: other protocols' fragments are skipped like the protocols themselves.
+            guard b[i + 9] == 6 else { return .notTCP }
+            let start = i + headerLength
+            let end = i + total
+            return .fragment(IPFragment(
+                key: .init(source: source, destination: destination, proto: 6, id: UInt32(be16(b, i + 4))),
+                offset: Int(fragment & 0x1FFF) * 8, more: fragment & 0x2000 != 0, length: end - start,
+                payload: UnsafeRawBufferPointer(rebasing: b[min(start, b.count)..<min(end, b.count)])))
+        }
+        guard b[i + 9] == 6 else { return .notTCP }
         // Ethernet pads short frames: the IP total length, not the frame, says where the datagram ends.
         return tcp(b, at: i + headerLength, end: i + total, source: source, destination: destination)
     }
@@ -103,18 +113,45 @@ enum PacketDecoder {
     static func ipv6(_ b: UnsafeRawBufferPointer, at i: Int) -> Outcome {
         guard b.count >= i + 40 else { return .malformed(.malformedPacket, "IPv6 header cut short") }
         guard b[i] >> 4 == 6 else { return .malformed(.malformedPacket, "IPv6 version \(b[i] >> 4)") }
-        let end = i + 40 + Int(be16(b, i + 4))
-        var next = b[i + 6]
-        var p = i + 40
-        // Extension headers: hop-by-hop 0, routing 43, destination options 60, AH 51, mobility 135; fragment 44.
+        let source = ReplayEndpoint(high: be64(b, i + 8), low: be64(b, i + 16), isIPv6: true, port: 0)
+        let destination = ReplayEndpoint(high: be64(b, i + 24), low: be64(b, i + 32), isIPv6: true, port: 0)
+        return ipv6Headers(
+            b, at: i + 40, end: i + 40 + Int(be16(b, i + 4)), next: b[i + 6], source: source, destination: destination,
+            fragmentAllowed: true)
+    }
+
+    /// An IPv6 header chain from `p` (next header `next`) to TCP. Extension headers: hop-by-hop 0, routing 43,
+    /// destination options 60, AH 51, mobility 135 skipped; fragment 44 → ``Outcome/fragment`` (not inside a datagram
+    /// already reassembled: `fragmentAllowed` false).
+    static func ipv6Headers(
+        _ b: UnsafeRawBufferPointer, at start: Int, end: Int, next first: UInt8, source: ReplayEndpoint,
+        destination: ReplayEndpoint, fragmentAllowed: Bool
+    ) -> Outcome {
+        var next = first
+        var p = start
         while true {
             switch next {
             case 6:
-                let source = ReplayEndpoint(high: be64(b, i + 8), low: be64(b, i + 16), isIPv6: true, port: 0)
-                let destination = ReplayEndpoint(high: be64(b, i + 24), low: be64(b, i + 32), isIPv6: true, port: 0)
                 return tcp(b, at: p, end: end, source: source, destination: destination)
             case 44:
-                return .fragment
+                guard fragmentAllowed else { return .malformed(.malformedPacket, "a fragment header inside a fragment") }
+                guard b.count >= p + 8, end >= p + 8 else {
+                    return .malformed(.malformedPacket, "IPv6 fragment header cut short")
+                }
+                let field = be16(b, p + 2)
+                let (offset, more) = (Int(field & 0xFFF8), field & 1 != 0)
+                if offset == 0 && !more { // an atomic fragment (RFC 6946): a whole datagram
+                    next = b[p]
+                    p += 8
+                    continue
+                }
+                // What follows is the fragmentable part; only a chain that can lead to TCP is worth holding (every
+                // fragment carries the same next header, so other protocols' fragments are skipped, not held).
+                guard [6, 0, 43, 60, 135, 51].contains(b[p]) else { return .notTCP }
+                return .fragment(IPFragment(
+                    key: .init(source: source, destination: destination, proto: b[p], id: be32(b, p + 4)),
+                    offset: offset, more: more, length: end - (p + 8),
+                    payload: UnsafeRawBufferPointer(rebasing: b[(p + 8)..<min(end, b.count)])))
             case 0, 43, 60, 135, 51:
                 guard b.count >= p + 2 else { return .malformed(.malformedPacket, "IPv6 extension header cut short") }
                 let length = next == 51 ? (Int(b[p + 1]) + 2) * 4 : (Int(b[p + 1]) + 1) * 8
@@ -124,6 +161,17 @@ enum PacketDecoder {
                 return .notTCP
             }
         }
+    }
+
+    /// A reassembled datagram's payload (the bytes after the IPv4 header, or the IPv6 fragmentable part) → TCP.
+    static func reassembled(_ b: UnsafeRawBufferPointer, key: IPFragment.Key) -> Outcome {
+        if key.source.isIPv6 {
+            return ipv6Headers(
+                b, at: 0, end: b.count, next: key.proto, source: key.source, destination: key.destination,
+                fragmentAllowed: false)
+        }
+        guard key.proto == 6 else { return .notTCP }
+        return tcp(b, at: 0, end: b.count, source: key.source, destination: key.destination)
     }
 
     static func tcp(

@@ -27,8 +27,9 @@ public enum ReplaySource {
     }
 
     /// pcap and pcapng by their magic numbers; XML when it starts with an ECMA-323 header (`00 00 LL LL dddd`); a framed
-    /// stream when its first byte is binary (not text) and a frame header or APDU tag; XML when its first non-blank
-    /// byte is `<`; hex when it is a hex digit or `#`.
+    /// stream when its first byte is binary (not text) and a frame header or APDU tag; a trace log when its first line
+    /// has a prefix (XML when `<` follows it, else hex); XML when its first non-blank byte is `<`; hex when it is a hex
+    /// digit or `#`.
     static func sniff(_ file: ChunkedFile) throws(ReplayError) -> ReplayFormat {
         try file.ensure(4096)
         let head = file.window()
@@ -51,6 +52,12 @@ public enum ReplaySource {
         var i = 0
         while i < head.count, [0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains(head[i]) { i += 1 }
         guard i < head.count else { throw ReplayError(.unknownFormat, at: 0, "the file is empty or blank") }
+        // A trace log: a timestamp or direction marker before the payload; XML when the payload is.
+        let lineEnd = head[i...].firstIndex(of: 0x0A) ?? head.count
+        let line = UnsafeRawBufferPointer(rebasing: head[i..<lineEnd])
+        if let prefix = TraceLinePrefix.parse(line) {
+            return prefix.length < line.count && line[prefix.length] == UInt8(ascii: "<") ? .xml : .hex
+        }
         if head[i] == UInt8(ascii: "<") { return .xml }
         if head[i] == UInt8(ascii: "#") || HexDumpReader.nibble(head[i]) != nil { return .hex }
         throw ReplayError(.unknownFormat, at: Int64(i), "neither pcap, pcapng, a framed stream, hex nor XML (byte \(head[i]))")
@@ -69,8 +76,9 @@ public final class ReplayReader {
 
     private enum Mode {
         case capture(any CaptureFile, TCPReassembler)
-        case hex(HexDumpReader.Assembler)
-        /// XML logs and framed streams: one byte stream through the splitter.
+        /// Hex dumps and XML logs, line by line (trace-log prefixes, multi-line documents).
+        case text(TextLogAssembler)
+        /// ECMA-323 framed XML and framed streams: one byte stream through the splitter.
         case xml(StreamFramer)
         case done
     }
@@ -84,12 +92,16 @@ public final class ReplayReader {
     private var queue: [ReplayItem] = []
     private var head = 0
     private var reportedLinkTypes: Set<UInt32> = []
+    private var fragments = IPFragmentReassembler()
     private let textConnection = ReplayConnection(id: 0, switchSide: nil, applicationSide: nil)
+    /// Text inputs: the next frame index per direction (switch→application, application→switch, unknown).
+    private var textFrameIndex = [0, 0, 0]
 
     init(file: ChunkedFile, format: ReplayFormat, options: Options) throws(ReplayError) {
         self.file = file
         self.format = format
         self.options = options
+        let textXML = format == .xml ? try Self.isTextXML(file, framing: options.framing) : false
         switch format {
         case .pcap, .pcapng:
             let capture: any CaptureFile = format == .pcap ? try PcapReader(file: file) : try PcapngReader(file: file)
@@ -97,7 +109,10 @@ public final class ReplayReader {
                 port: options.port, framing: options.framing, encoding: options.encoding,
                 limits: .init(maximumPayloadLength: options.maximumPayloadLength)))
         case .hex:
-            mode = .hex(HexDumpReader.Assembler())
+            mode = .text(TextLogAssembler(maximumDocument: options.maximumPayloadLength))
+        case .xml where textXML:
+            mode = .text(TextLogAssembler(maximumDocument: options.maximumPayloadLength))
+            counters.connections = 1
         case .xml, .stream, .auto:
             mode = .xml(StreamFramer(
                 framing: options.framing, encoding: format == .stream ? options.encoding : options.encoding ?? .xml,
@@ -146,28 +161,25 @@ public final class ReplayReader {
                 ended = true
             }
             if ended {
+                fragments.finish(counters: &counters, out: &queue)
                 reassembler.finish(counters: &counters, out: &queue)
             } else {
                 mode = .capture(capture, reassembler)
             }
-        case .hex(var assembler):
-            var messages: [HexDumpReader.Assembler.Message] = []
+        case .text(var assembler):
+            mode = .done
+            var items: [TextLogAssembler.Item] = []
             while queue.isEmpty {
                 guard let (line, at) = try readLine() else {
-                    assembler.flush(into: &messages)
-                    emitHex(messages)
-                    mode = .done
+                    assembler.finish(into: &items)
+                    emitText(items)
                     return
                 }
-                do throws(HexDumpReader.HexError) {
-                    assembler.add(try HexDumpReader.parse(line), fileOffset: at, into: &messages)
-                } catch {
-                    queue.append(.error(ReplayError(.malformedText, at: at, "not a hex dump line")))
-                }
-                emitHex(messages)
-                messages.removeAll(keepingCapacity: true)
+                assembler.add(line, at: at, into: &items)
+                emitText(items)
+                items.removeAll(keepingCapacity: true)
             }
-            mode = .hex(assembler)
+            mode = .text(assembler)
         case .xml(var framer):
             mode = .done
             while queue.isEmpty {
@@ -196,18 +208,26 @@ public final class ReplayReader {
         counters.packets += 1
         counters.bytes += Int64(packet.bytes.count)
         if packet.bytes.count < packet.originalLength { counters.truncatedPackets += 1 }
-        switch PacketDecoder.decode(packet.bytes, linkType: packet.linkType) {
+        route(PacketDecoder.decode(packet.bytes, linkType: packet.linkType), packet, &reassembler)
+    }
+
+    /// A decoded packet, or a datagram rebuilt from fragments, to TCP, the fragment reassembler or an error.
+    private func route(_ outcome: PacketDecoder.Outcome, _ packet: CapturedPacket, _ reassembler: inout TCPReassembler) {
+        switch outcome {
         case .segment(let segment):
-            if !reassembler.accept(
+            _ = reassembler.accept(
                 segment, timestamp: packet.timestamp, fileOffset: packet.fileOffset, counters: &counters, out: &queue)
-            {
-                return
-            }
         case .notTCP:
             counters.nonTCPSkipped += 1
-        case .fragment:
+        case .fragment(let fragment):
             counters.fragments += 1
-            queue.append(.error(ReplayError(.unsupportedFragment, at: packet.fileOffset, "IP fragment skipped")))
+            guard let datagram = fragments.add(
+                fragment, timestamp: packet.timestamp, fileOffset: packet.fileOffset, counters: &counters, out: &queue)
+            else { return }
+            // The datagram takes the time and offset of the fragment that completed it.
+            datagram.withUnsafeBytes { bytes in
+                route(PacketDecoder.reassembled(bytes, key: fragment.key), packet, &reassembler)
+            }
         case .malformed(let kind, let detail):
             counters.malformedPackets += 1
             if kind == .unsupportedLinkType {
@@ -218,26 +238,51 @@ public final class ReplayReader {
         }
     }
 
-    private func emitHex(_ messages: [HexDumpReader.Assembler.Message]) {
-        for (bytes, at) in messages {
-            counters.packets += 1
-            HexDumpReader.frames(
-                bytes, framing: options.framing, encoding: options.encoding,
-                maximumPayloadLength: options.maximumPayloadLength
-            ) { result in
-                switch result {
-                case .success(let (payload, framing, encoding, invokeId)):
-                    queue.append(.message(ReplayMessage(
-                        timestamp: .zero, connection: textConnection, direction: .unknown, framing: framing,
-                        encoding: encoding, headerInvokeId: invokeId, payload: payload, frameIndex: counters.messages,
-                        fileOffset: at)))
-                    counters.messages += 1
-                case .failure(let error):
-                    counters.framingErrors += 1
-                    queue.append(.error(ReplayError(.framing, at: at, "\(error)")))
+    /// XML that is text (documents, not ECMA-323 framed bytes): no framing asked for, and the file does not start
+    /// with the ECMA-323 header's zero bytes.
+    private static func isTextXML(_ file: ChunkedFile, framing: CSTAFraming) throws(ReplayError) -> Bool {
+        guard framing == .auto || framing == .none else { return false }
+        guard try file.ensure(1) else { return true }
+        return file.window()[0] != 0
+    }
+
+    private func emitText(_ items: [TextLogAssembler.Item]) {
+        for item in items {
+            switch item {
+            case .error(let error):
+                queue.append(.error(error))
+            case .xml(let bytes, let at, let stamp):
+                counters.packets += 1
+                appendTextMessage(ByteBuffer(bytes: bytes), .none, .xml, nil, at, stamp)
+            case .hex(let (bytes, at, stamp)):
+                counters.packets += 1
+                HexDumpReader.frames(
+                    bytes, framing: options.framing, encoding: options.encoding,
+                    maximumPayloadLength: options.maximumPayloadLength
+                ) { result in
+                    switch result {
+                    case .success(let (payload, framing, encoding, invokeId)):
+                        appendTextMessage(payload, framing, encoding, invokeId, at, stamp)
+                    case .failure(let error):
+                        counters.framingErrors += 1
+                        queue.append(.error(ReplayError(.framing, at: at, "\(error)")))
+                    }
                 }
             }
         }
+    }
+
+    private func appendTextMessage(
+        _ payload: ByteBuffer, _ framing: CSTAFraming, _ encoding: CSTAEncoding, _ invokeId: Int64?, _ at: Int64,
+        _ stamp: TextStamp
+    ) {
+        let d = stamp.direction == .switchToApplication ? 0 : stamp.direction == .applicationToSwitch ? 1 : 2
+        queue.append(.message(ReplayMessage(
+            timestamp: stamp.timestamp, connection: textConnection, direction: stamp.direction, framing: framing,
+            encoding: encoding, headerInvokeId: invokeId, payload: payload, frameIndex: textFrameIndex[d],
+            fileOffset: at)))
+        textFrameIndex[d] += 1
+        counters.messages += 1
     }
 
     private func drainText(_ framer: inout StreamFramer, atEnd: Bool) {

@@ -36,7 +36,7 @@ public struct ReplayTimestamp: Sendable, Hashable, Comparable, CustomStringConve
 public enum ReplayDirection: String, Sendable, Hashable {
     case switchToApplication = "switch→application"
     case applicationToSwitch = "application→switch"
-    /// Text inputs (hex, XML logs) carry no direction.
+    /// Text lines without a direction marker, and framed streams.
     case unknown
 }
 
@@ -95,7 +95,7 @@ public struct ReplayConnection: Sendable, Hashable, CustomStringConvertible {
 /// One framed CSTA message of one direction of one connection. Decode it with
 /// `CSTAMessage.decode(payload, encoding: encoding, headerInvokeId: headerInvokeId)`.
 public struct ReplayMessage: Sendable {
-    /// The capture time of the packet that completed the frame (text inputs: zero).
+    /// The capture time of the packet that completed the frame; text inputs: the line prefix's (zero without a date).
     public var timestamp: ReplayTimestamp
     public var connection: ReplayConnection
     public var direction: ReplayDirection
@@ -144,7 +144,9 @@ public struct ReplayError: Error, Sendable, Hashable, CustomStringConvertible {
         case malformedPacket
         /// A link type this reader does not know.
         case unsupportedLinkType
-        /// An IP fragment: reassembly of IP fragments is not done.
+        /// An IP fragment that could not be used: its datagram was incomplete (dropped at a bound, after 60 s, or at
+        /// the end of the input), or fragments disagree (different bytes in an overlap, two different ends, a
+        /// misaligned or oversized fragment). The name predates reassembly.
         case unsupportedFragment
         /// A text line that is not hex.
         case malformedText
@@ -174,16 +176,20 @@ public enum ReplayItem: Sendable {
 
 /// Running totals of a replay.
 public struct ReplayCounters: Sendable, Hashable {
-    /// Packets (capture records) read, and their captured bytes. Text inputs: hex messages read (0 for XML and
-    /// streams), and the bytes of the file read.
+    /// Packets (capture records) read, and their captured bytes. Text inputs: hex messages and XML documents read (0
+    /// for ECMA-323 framed XML and streams), and the bytes of the file read.
     public var packets = 0
     public var bytes: Int64 = 0
     /// Packets whose captured length is below their original length (snapshot length).
     public var truncatedPackets = 0
     /// Packets that are not TCP over IPv4/IPv6 (ARP, UDP, ICMP…), or TCP not on `--port`.
     public var nonTCPSkipped = 0
-    /// IPv4 or IPv6 fragments (not reassembled).
+    /// IPv4 or IPv6 fragments of TCP datagrams read (each packet that is one).
     public var fragments = 0
+    /// Datagrams rebuilt from fragments and handed on to TCP.
+    public var reassembledDatagrams = 0
+    /// Datagrams whose fragments never all arrived (dropped at a bound, after 60 s, or at the end): one error each.
+    public var incompleteDatagrams = 0
     /// Packets with a malformed link, IP or TCP header.
     public var malformedPackets = 0
     /// TCP payload bytes that were retransmitted or overlapped and trimmed.

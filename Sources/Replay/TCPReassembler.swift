@@ -4,7 +4,8 @@ import NIOCore
 /// TCP reassembly per connection and direction, and framing of what it reassembles.
 ///
 /// - Connections are keyed by their 4-tuple; a SYN on a closed connection's 4-tuple starts a new connection.
-/// - The first sequence number is the SYN's (+1) or, mid-stream, the first segment's.
+/// - The first sequence number is the SYN's (+1) or, mid-stream, the lowest among the first data segments (up to
+///   `startupSegments`, held until then), so a capture whose first segments are reordered loses nothing.
 /// - A segment at or before the next expected byte is trimmed (retransmission, overlap) and delivered; one beyond it
 ///   waits, copied, in a bounded list. When the list passes its bound, or the stream closes with segments still
 ///   waiting, the hole before the first waiting segment is reported as a ``ReplayGap`` and the stream resumes there.
@@ -14,6 +15,12 @@ struct TCPReassembler {
         var pendingBytes = 4 << 20
         var pendingSegments = 1024
         var maximumPayloadLength = 1 << 20
+        /// A capture that starts mid-stream: data segments held before the sequence origin is settled (the lowest
+        /// among them), so first segments captured out of order are not taken for retransmissions.
+        var startupSegments = 8
+        var startupBytes = 256 << 10
+        /// How far before the first segment seen a later one may move the origin back.
+        var startupReach = 1 << 20
     }
 
     struct Key: Hashable {
@@ -36,6 +43,9 @@ struct TCPReassembler {
         var pending: [Held] = []
         var pendingBytes = 0
         var closed = false
+        /// Started mid-stream (no SYN) and the origin is not settled yet: data segments are held, not framed.
+        var provisional = false
+        var startupHeld = 0
         var framer: StreamFramer
     }
 
@@ -160,8 +170,8 @@ struct TCPReassembler {
     }
 
     private mutating func close(_ c: Int, _ s: Int, counters: inout ReplayCounters, out: inout [ReplayItem]) {
-        let (info, timestamp, fileOffset) = (connections[c].info, self.timestamp, self.fileOffset)
-        connections[c].streams[s].close { stream, event in
+        let (info, timestamp, fileOffset, limits) = (connections[c].info, self.timestamp, self.fileOffset, self.limits)
+        connections[c].streams[s].close(limits: limits) { stream, event in
             Self.emit(
                 event, stream: &stream, connection: info, direction: s, timestamp: timestamp, fileOffset: fileOffset,
                 counters: &counters, out: &out)
@@ -231,14 +241,49 @@ extension TCPReassembler.Stream {
             dataSeq = segment.seq &+ 1
             if !known { (known, nextSeq) = (true, dataSeq) }
         } else if !known {
-            (known, nextSeq) = (true, segment.seq)
+            (known, nextSeq, provisional) = (true, segment.seq, true)
         }
         if !segment.payload.isEmpty {
-            insert(dataSeq, segment.payload, stamp: stamp, limits: limits, handle)
+            if provisional {
+                holdAtStart(dataSeq, segment.payload, stamp: stamp, limits: limits, handle)
+            } else {
+                insert(dataSeq, segment.payload, stamp: stamp, limits: limits, handle)
+            }
         }
         if segment.flags & TCPSegment.fin != 0 {
             finSeq = dataSeq &+ UInt32(truncatingIfNeeded: segment.payload.count)
+            if provisional { settle(limits: limits, handle) }
         }
+    }
+
+    /// Mid-stream start: keeps the segment, moving the origin back when it lies before it (within reach); settles the
+    /// origin after enough segments or bytes.
+    private mutating func holdAtStart(
+        _ seq: UInt32, _ bytes: UnsafeRawBufferPointer, stamp: TCPReassembler.Stamp, limits: TCPReassembler.Limits,
+        _ handle: (inout Self, Event) -> Void
+    ) {
+        let rel = Int(relative(seq))
+        if rel < 0 && -rel <= limits.startupReach { nextSeq = seq }
+        hold(seq, bytes, stamp: stamp)
+        startupHeld += 1
+        if startupHeld >= limits.startupSegments || pendingBytes > limits.startupBytes { settle(limits: limits, handle) }
+    }
+
+    /// The origin is settled: what is held and contiguous from it is framed; the rest waits as out of order.
+    private mutating func settle(limits: TCPReassembler.Limits, _ handle: (inout Self, Event) -> Void) {
+        provisional = false
+        takePending(ownStamps: true, handle)
+        while pendingBytes > limits.pendingBytes || pending.count > limits.pendingSegments {
+            skipHole(handle)
+        }
+    }
+
+    /// Keeps a copy of a segment that cannot be framed yet, sorted by sequence number (usually it goes last).
+    private mutating func hold(_ seq: UInt32, _ bytes: UnsafeRawBufferPointer, stamp: TCPReassembler.Stamp) {
+        var at = pending.count
+        while at > 0 && Int32(bitPattern: pending[at - 1].seq &- seq) > 0 { at -= 1 }
+        pending.insert(TCPReassembler.Held(seq: seq, bytes: Array(bytes), stamp: stamp), at: at)
+        pendingBytes += bytes.count
     }
 
     private mutating func insert(
@@ -259,11 +304,7 @@ extension TCPReassembler.Stream {
             handle(&self, .data(atEnd: false, stamp: nil))
             return
         }
-        // Out of order: keep a copy, sorted by sequence number (usually it goes last).
-        var at = pending.count
-        while at > 0 && Int32(bitPattern: pending[at - 1].seq &- seq) > 0 { at -= 1 }
-        pending.insert(TCPReassembler.Held(seq: seq, bytes: Array(bytes), stamp: stamp), at: at)
-        pendingBytes += bytes.count
+        hold(seq, bytes, stamp: stamp) // out of order
         while pendingBytes > limits.pendingBytes || pending.count > limits.pendingSegments {
             skipHole(handle)
         }
@@ -305,7 +346,8 @@ extension TCPReassembler.Stream {
         takePending(ownStamps: true, handle)
     }
 
-    mutating func close(_ handle: (inout Self, Event) -> Void) {
+    mutating func close(limits: TCPReassembler.Limits, _ handle: (inout Self, Event) -> Void) {
+        if provisional { settle(limits: limits, handle) }
         while !pending.isEmpty { skipHole(handle) }
         // A FIN beyond the last byte seen: the bytes between were never captured, and a frame cut by them is dropped.
         if known, let finSeq, relative(finSeq) > 0 {
