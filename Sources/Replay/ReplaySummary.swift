@@ -113,7 +113,8 @@ public struct ReplaySummary: Sendable {
             "\"readerErrors\": \(map(readerErrors))", "\"pdus\": \(map(pdus))", "\"services\": \(map(services))",
             "\"events\": \(map(events))", "\"duplicateBytes\": \(counters.duplicateBytes)",
             "\"truncatedPackets\": \(counters.truncatedPackets)", "\"skippedPackets\": \(counters.nonTCPSkipped)",
-            "\"fragments\": \(counters.fragments)", "\"malformedPackets\": \(counters.malformedPackets)",
+            "\"fragments\": \(counters.fragments)", "\"reassembledDatagrams\": \(counters.reassembledDatagrams)",
+            "\"incompleteDatagrams\": \(counters.incompleteDatagrams)", "\"malformedPackets\": \(counters.malformedPackets)",
             "\"connections\": [" + connectionList.joined(separator: ", ") + "]",
         ]
         return "{" + fields.joined(separator: ", ") + "}"
@@ -131,7 +132,8 @@ public struct ReplaySummary: Sendable {
         {
             lines.append(
                 "retransmitted/overlapping bytes \(counters.duplicateBytes), truncated packets \(counters.truncatedPackets), "
-                    + "skipped packets \(counters.nonTCPSkipped), fragments \(counters.fragments), "
+                    + "skipped packets \(counters.nonTCPSkipped), fragments \(counters.fragments) "
+                    + "(\(counters.reassembledDatagrams) datagrams reassembled, \(counters.incompleteDatagrams) incomplete), "
                     + "malformed packets \(counters.malformedPackets)")
         }
         if !readerErrors.isEmpty {
