@@ -21,8 +21,9 @@ public protocol LinkTap: Sendable {
     /// CSTA bytes went to (`toSwitch`) or came from (`fromSwitch`) the switch.
     func linkBytes(
         _ bytes: ByteBuffer, direction: LinkTapDirection, streamOffset: Int64, connection: LinkTapConnection)
-    /// The connection is closed (nothing more follows for it).
-    func linkClosed(_ connection: LinkTapConnection)
+    /// The connection is closed (nothing more follows for it) after `sent` bytes to and `received` bytes from the
+    /// switch: the lengths of the two streams, so a tap that dropped their last chunks knows they existed.
+    func linkClosed(_ connection: LinkTapConnection, sent: Int64, received: Int64)
 }
 
 /// One TCP connection of the link as the tap sees it.
@@ -88,7 +89,7 @@ final class LinkTapSession {
     func close() {
         guard let connection, !closed else { return }
         closed = true
-        tap.linkClosed(connection)
+        tap.linkClosed(connection, sent: sent, received: received)
     }
 }
 

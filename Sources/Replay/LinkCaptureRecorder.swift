@@ -66,7 +66,7 @@ public final class LinkCaptureRecorder: LinkTap {
     enum Event: Sendable {
         case opened(LinkTapConnection, ReplayTimestamp)
         case bytes(LinkTapConnection, LinkTapDirection, Int64, ByteBuffer, ReplayTimestamp)
-        case closed(LinkTapConnection, ReplayTimestamp)
+        case closed(LinkTapConnection, sent: Int64, received: Int64, ReplayTimestamp)
     }
 
     private let queue: AsyncStream<Event>.Continuation
@@ -134,8 +134,8 @@ public final class LinkCaptureRecorder: LinkTap {
         enqueue(.bytes(connection, direction, streamOffset, copy, Self.now()))
     }
 
-    public func linkClosed(_ connection: LinkTapConnection) {
-        enqueue(.closed(connection, Self.now()))
+    public func linkClosed(_ connection: LinkTapConnection, sent: Int64, received: Int64) {
+        enqueue(.closed(connection, sent: sent, received: received, Self.now()))
     }
 
     private func enqueue(_ event: Event) {

@@ -92,12 +92,22 @@ struct RecordedConnection {
         return missing
     }
 
-    /// FIN from the application, FIN from the switch, the last ACK.
-    mutating func close(at time: ReplayTimestamp, into writer: inout PcapngWriter) {
+    /// FIN from the application, FIN from the switch, the last ACK. With the streams' lengths (the link's count), the
+    /// FINs sit at their true ends, so bytes dropped after the last chunk written show as a gap; returns how many.
+    @discardableResult
+    mutating func close(
+        applicationLength: Int64? = nil, switchLength: Int64? = nil, at time: ReplayTimestamp,
+        into writer: inout PcapngWriter
+    ) -> Int64 {
+        let missing = max(0, (applicationLength ?? applicationOffset) - applicationOffset)
+            + max(0, (switchLength ?? switchOffset) - switchOffset)
+        applicationOffset = max(applicationOffset, applicationLength ?? 0)
+        switchOffset = max(switchOffset, switchLength ?? 0)
         let (a, s) = (applicationNext, switchNext)
         add(.application, seq: a, ack: s, flags: Self.flagFIN | Self.flagACK, time, &writer)
         add(.switchSide, seq: s, ack: a &+ 1, flags: Self.flagFIN | Self.flagACK, time, &writer)
         add(.application, seq: a &+ 1, ack: s &+ 1, flags: Self.flagACK, time, &writer)
+        return missing
     }
 
     // MARK: Packets

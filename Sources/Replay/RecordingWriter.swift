@@ -76,8 +76,13 @@ final class RecordingWriter {
             else { return }
             fileHasData = true
             if missing > 0 { noteDropped(missing) }
-        case .closed(let c, let time):
-            connections[c]?.close(at: time, into: &writer)
+        case .closed(let c, let sent, let received, let time):
+            // Chunks dropped at the very end show as the bytes between the last one written and the FIN.
+            if let missing = connections[c]?.close(
+                applicationLength: sent, switchLength: received, at: time, into: &writer), missing > 0
+            {
+                noteDropped(missing)
+            }
             connections[c] = nil
         }
         await flush()
