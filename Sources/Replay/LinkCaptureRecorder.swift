@@ -26,8 +26,8 @@ import Darwin
 ///   interface, and every connection still open is introduced again by a handshake that resumes at its current sequence
 ///   numbers, so each file replays on its own: no frame cut, no gap, the switch side known. ``Options/keep`` deletes
 ///   the oldest files beyond that many.
-/// - Errors: a first file that cannot be created fails ``start(_:logger:)``; a later write, create or delete error is
-///   logged and ends the recording, never the link.
+/// - Errors: a first file that cannot be created fails ``start(_:logger:)``; a later write or create error is logged
+///   and ends the recording, never the link (an old file that cannot be deleted is only logged).
 /// - Direction on replay: the link dials the switch, so the SYN-ACK's sender is the switch and the reader needs no
 ///   port. When the switch dials in (listen mode) the file shows the switch's SYN, which the reader takes for the
 ///   application's; such files are replayed with the directions swapped (see `docs/link.md`).

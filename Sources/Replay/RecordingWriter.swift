@@ -125,7 +125,8 @@ final class RecordingWriter {
             do {
                 try await blocking { try files.remove(oldest) }
             } catch {
-                stop(error)
+                // An old file that stays is no reason to stop recording.
+                logger.warning("an old recording file could not be deleted", metadata: ["error": "\(error)"])
             }
         }
     }

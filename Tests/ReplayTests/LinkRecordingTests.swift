@@ -162,18 +162,23 @@ import Testing
     }
 }
 
-/// `tshark -r FILE -q` exits 0 when tshark is installed (skipped otherwise).
+/// `tshark -r FILE -q` exits 0 when tshark is installed (skipped otherwise), and its expert analysis, with IP and TCP
+/// checksums checked, finds no warning or error (no lost segment, no bad checksum, no malformed packet).
 func expectTsharkReads(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let tshark = "/usr/bin/tshark"
     guard FileManager.default.isExecutableFile(atPath: tshark) else { return }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tshark)
-    process.arguments = ["-r", path, "-q"]
-    process.standardOutput = FileHandle.nullDevice
-    let errors = Pipe()
-    process.standardError = errors
+    process.arguments = [
+        "-r", path, "-q", "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE", "-z", "expert",
+    ]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
     try process.run()
-    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "tshark -r \(path): \(text)", sourceLocation: sourceLocation)
+    #expect(process.terminationStatus == 0, "tshark -r \(path)", sourceLocation: sourceLocation)
+    #expect(!text.contains("Errors (") && !text.contains("Warnings ("), "tshark -r \(path): \(text)", sourceLocation: sourceLocation)
+    #expect(text.contains("Connection establish request (SYN)"), "tshark saw no handshake: \(text)", sourceLocation: sourceLocation)
 }
