@@ -77,8 +77,9 @@ final class CollectingTap: LinkTap {
             certificateChain: try NIOSSLCertificate.fromPEMFile(pki.certFile).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.keyFile, format: .pem)))
         let sw = try await FakeSwitch.start(mode: .hipath, framing: .hipath, tls: try NIOSSLContext(configuration: serverTLS))
+        let port = sw.port // not after the switch shut down
         let tap = CollectingTap()
-        var config = testConfig(.hipathBER, port: sw.port)
+        var config = testConfig(.hipathBER, port: port)
         config.tls = LinkConfiguration.TLS(caFile: pki.caFile)
         config.tls?.serverName = "localhost"
         config.tap = tap
@@ -92,7 +93,7 @@ final class CollectingTap: LinkTap {
 
         let connection = try #require(tap.connections.first)
         #expect(tap.connections.count == 1 && tap.closed == [connection])
-        #expect(connection.remote.port == sw.port && connection.local.port != sw.port && connection.role == .client)
+        #expect(connection.remote.port == port && connection.local.port != port && connection.role == .client)
         #expect(connection.local.ipAddress == "127.0.0.1" && connection.remote.ipAddress == "127.0.0.1")
         // What the link sent, decrypted and frame by frame, is what the switch decoded.
         let sent = Self.frames(tap.chunks(.toSwitch, on: connection), framing: .hipath)
