@@ -1,5 +1,6 @@
 import Bridge
 import CSTA
+import CSTALink
 import Foundation
 import Logging
 import NIOCore
@@ -15,16 +16,17 @@ import Testing
         let path = harness.directory + "/link.pcapng"
         configuration.record = .init(path: path, maxMegabytes: 0.002, keep: nil)  // ~2 KB: several files
         let stop = harness.stop
-        let ready = AsyncStream<Void>.makeStream()
+        let linkUp = AsyncStream<Void>.makeStream()
         let daemon = Task { [configuration] in
             try await BridgeDaemon.run(
                 configuration: configuration, registry: BridgeHarness.registry,
                 logger: Logger(label: "test.bridge") { _ in SwiftLogNoOpLogHandler() }, extraServices: [stop],
-                onReady: { _ in ready.continuation.yield() })
+                onStatus: { status in if status.link?.state == .up { linkUp.continuation.yield() } })
         }
         harness.daemon.withLock { $0 = daemon }
         defer { Task { await harness.shutdown() } }
-        for await _ in ready.stream { break }
+        // Calls placed before the link is up would be half in the recording.
+        for await _ in linkUp.stream { break }
 
         try await harness.startLoad(calls: 3, rate: 20, seed: 4, timeScale: 0.01, kind: .inbound)
         let (truth, records) = try await harness.waitUntilSettled(timeout: .seconds(20))

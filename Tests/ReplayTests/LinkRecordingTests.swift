@@ -19,11 +19,7 @@ import Testing
         let path = dir + "/link.pcapng"
         let h = try await RecordedLink.start(path: path, encoding: encoding, framing: framing)
         try await h.placeCalls(3, seed: 5)
-        let cleared = await eventually(within: .seconds(10)) {
-            eventNames(framePayloads(h.proxy.recorded.last?.fromSwitch ?? [], framing: framing), encoding: encoding)
-                .filter { $0 == "connectionCleared" }.count >= 3
-        }
-        #expect(cleared, "the simulator's calls did not finish")
+        #expect(await h.waitUntilQuiet(afterClearedEvents: 3), "the simulator's calls did not finish")
         let summary = await h.stop()
         #expect(summary.files == [path] && summary.error == nil && summary.droppedBytes == 0, "\(summary)")
 
@@ -56,10 +52,7 @@ import Testing
         let path = dir + "/link.pcapng"
         let h = try await RecordedLink.start(path: path, maximumFileBytes: 1200)
         try await h.placeCalls(3, seed: 9)
-        _ = await eventually(within: .seconds(10)) {
-            eventNames(framePayloads(h.proxy.recorded.last?.fromSwitch ?? [], framing: .hipath), encoding: .ber)
-                .filter { $0 == "connectionCleared" }.count >= 3
-        }
+        #expect(await h.waitUntilQuiet(afterClearedEvents: 3))
         let summary = await h.stop()
         #expect(summary.error == nil && summary.droppedBytes == 0, "\(summary)")
         #expect(summary.files.count >= 4, "files: \(summary.files)")
@@ -95,10 +88,7 @@ import Testing
         try Data("old".utf8).write(to: URL(fileURLWithPath: path + ".1"))
         let h = try await RecordedLink.start(path: path, maximumFileBytes: 1000, keep: 2)
         try await h.placeCalls(2, seed: 11)
-        _ = await eventually(within: .seconds(10)) {
-            eventNames(framePayloads(h.proxy.recorded.last?.fromSwitch ?? [], framing: .hipath), encoding: .ber)
-                .filter { $0 == "connectionCleared" }.count >= 2
-        }
+        #expect(await h.waitUntilQuiet(afterClearedEvents: 2))
         let summary = await h.stop()
         #expect(summary.files.count >= 4 && summary.error == nil, "\(summary)")
         let present = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
@@ -125,10 +115,7 @@ import Testing
         }
         #expect(second, "the link did not reconnect through the proxy")
         try await h.placeCalls(1, seed: 13)
-        _ = await eventually(within: .seconds(10)) {
-            eventNames(framePayloads(h.proxy.recorded.last?.fromSwitch ?? [], framing: .hipath), encoding: .ber)
-                .contains("connectionCleared")
-        }
+        #expect(await h.waitUntilQuiet(afterClearedEvents: 1))
         let summary = await h.stop()
         #expect(summary.error == nil && summary.droppedBytes == 0)
 

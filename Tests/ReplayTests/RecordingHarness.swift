@@ -140,12 +140,33 @@ private final class GlueHandler: ChannelDuplexHandler {
     }
 }
 
-/// The simulator, the proxy in front of it, and a link to the proxy that records into `path`.
+/// The names of the events a link delivered, counted as its event stream is consumed.
+final class EventTally: Sendable {
+    private let names = Mutex<[String]>([])
+
+    init(_ link: CSTALinkClient) {
+        let stream = link.events
+        Task { [self] in
+            for await event in stream {
+                if case .message(let m) = event, let name = m.record.string("event") { append(name) }
+            }
+        }
+    }
+
+    private func append(_ name: String) { names.withLock { $0.append(name) } }
+
+    func count(_ name: String) -> Int { names.withLock { $0.filter { $0 == name }.count } }
+}
+
+/// The simulator, the proxy in front of it, and a link to the proxy that records into `path`. Nothing is sent on a
+/// timer (no SystemStatus from the switch, no keep-alive within a test's time), so once the calls are over the link is
+/// idle and what the proxy passed is all the link read.
 struct RecordedLink {
     let server: SimulatorServer
     let proxy: WireProxy
     let link: CSTALinkClient
     let recorder: LinkCaptureRecorder
+    let events: EventTally
 
     static let monitors = ["4001", "4002", "4003", "8001"]
 
@@ -156,7 +177,7 @@ struct RecordedLink {
         let quiet = Logger(label: "test.recording") { _ in SwiftLogNoOpLogHandler() }
         let simConfig = SimulatorConfiguration(
             host: "127.0.0.1", port: 0, encoding: encoding, framing: framing,
-            numbering: SwitchNumbering(agentCount: 3), systemStatusInterval: .seconds(1), agentsReady: true, seed: 42)
+            numbering: SwitchNumbering(agentCount: 3), systemStatusInterval: nil, agentsReady: true, seed: 42)
         let server = try await SimulatorServer.start(configuration: simConfig, group: recordingTestGroup, logger: quiet)
         let proxy = try await WireProxy.start(upstreamPort: server.localAddress.port ?? 0)
         let recorder = try await LinkCaptureRecorder.start(
@@ -167,14 +188,14 @@ struct RecordedLink {
         config.framing = framing
         config.connectTimeout = .seconds(2)
         config.requestTimeout = .seconds(2)
-        config.heartbeatInterval = .seconds(2)
-        config.deadLinkInterval = .seconds(6)
+        config.heartbeatInterval = .seconds(60)
         config.backoff = .init(initial: .milliseconds(50), maximum: .milliseconds(200), jitter: 0.2)
         config.tap = recorder
         let link = CSTALinkClient(configuration: config, eventLoopGroup: recordingTestGroup, logger: quiet)
+        let events = EventTally(link)
         await link.addMonitors(monitors)
         await link.start()
-        let linked = RecordedLink(server: server, proxy: proxy, link: link, recorder: recorder)
+        let linked = RecordedLink(server: server, proxy: proxy, link: link, recorder: recorder, events: events)
         guard await link.waitUntilUp(timeout: .seconds(10)) else {
             _ = await linked.stop()
             throw RecordingTestError("the link did not come up through the proxy")
@@ -189,6 +210,25 @@ struct RecordedLink {
         (load.holdShare, load.transferShare, load.conferenceShare) = (0, 0, 0)
         (load.abandonShare, load.noAnswerShare, load.agentBreakEverySeconds) = (0, 0, 0)
         try await server.startLoad(load)
+    }
+
+    /// Waits until the link has delivered `count` connectionCleared events and then the wire has been quiet for a
+    /// while: nothing is in flight when the test stops the link. Returns whether both happened in time.
+    func waitUntilQuiet(afterClearedEvents count: Int) async -> Bool {
+        guard await eventually(within: .seconds(20), { events.count("connectionCleared") >= count }) else { return false }
+        var last = -1
+        var stableSince = ContinuousClock.now
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let total = proxy.recorded.reduce(0) { $0 + $1.toSwitch.count + $1.fromSwitch.count }
+            if total != last {
+                (last, stableSince) = (total, .now)
+            } else if ContinuousClock.now - stableSince >= .milliseconds(400) {
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     /// Link, proxy, recorder and simulator down, in that order; the recording's summary.
