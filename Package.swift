@@ -166,7 +166,11 @@ let package = Package(
             dependencies: [
                 "Replay",
                 "CSTA",
+                "CSTALink",
+                "Simulator",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

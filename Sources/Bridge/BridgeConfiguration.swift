@@ -3,6 +3,7 @@ import CSTALink
 import CallModel
 import Foundation
 import Logging
+import Replay
 import Store
 import Yams
 
@@ -184,19 +185,63 @@ public struct BridgeConfiguration: Sendable, Codable, Hashable {
         }
     }
 
+    /// Recording the CTI link to pcapng (`ctibridge serve --record` overrides it).
+    public struct Record: Sendable, Codable, Hashable {
+        /// The first file; rotated files add `.1`, `.2`, … (the highest number is the newest).
+        public var path: String
+        /// Start a new file after this many megabytes (of 1,048,576 bytes); `nil`: one file, never rotated.
+        public var maxMegabytes: Double?
+        /// Keep at most this many files, deleting the oldest; `nil`: keep all. Needs `maxMegabytes`.
+        public var keep: Int?
+
+        public init(path: String, maxMegabytes: Double? = nil, keep: Int? = nil) {
+            self.path = path
+            self.maxMegabytes = maxMegabytes
+            self.keep = keep
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case path, maxMegabytes, keep }
+
+        public init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            maxMegabytes = try c.decodeIfPresent(Double.self, forKey: .maxMegabytes)
+            keep = try c.decodeIfPresent(Int.self, forKey: .keep)
+        }
+
+        /// What the recorder is started with.
+        public var recorderOptions: LinkCaptureRecorder.Options {
+            LinkCaptureRecorder.Options(
+                path: path, maximumFileBytes: maxMegabytes.map { Int64(($0 * 1_048_576).rounded(.up)) }, keep: keep)
+        }
+
+        /// The problem with the values, or `nil`; `names` are how the configuration file or the command line calls them.
+        public func problem(names: (path: String, maxMegabytes: String, keep: String)) -> String? {
+            if path.isEmpty { return "'\(names.path)' is empty" }
+            if let maxMegabytes, !(maxMegabytes > 0) { return "'\(names.maxMegabytes)' must be positive" }
+            if let keep {
+                guard keep >= 1 else { return "'\(names.keep)' must be at least 1" }
+                guard maxMegabytes != nil else { return "'\(names.keep)' needs '\(names.maxMegabytes)' (files rotate by size)" }
+            }
+            return nil
+        }
+    }
+
     public var `switch`: Switch
     public var monitor: Monitor
     public var database = Database()
     public var journal = Journal()
     public var http = HTTP()
     public var log = Log()
+    public var record: Record?
 
     public init(switch: Switch, monitor: Monitor) {
         self.switch = `switch`
         self.monitor = monitor
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case `switch`, monitor, database, journal, http, log }
+    enum CodingKeys: String, CodingKey, CaseIterable { case `switch`, monitor, database, journal, http, log, record }
 
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, CodingKeys.self)
@@ -207,6 +252,7 @@ public struct BridgeConfiguration: Sendable, Codable, Hashable {
         journal = try c.decodeIfPresent(Journal.self, forKey: .journal) ?? Journal()
         http = try c.decodeIfPresent(HTTP.self, forKey: .http) ?? HTTP()
         log = try c.decodeIfPresent(Log.self, forKey: .log) ?? Log()
+        record = try c.decodeIfPresent(Record.self, forKey: .record)
     }
 
     // MARK: Loading
@@ -315,6 +361,9 @@ public struct BridgeConfiguration: Sendable, Codable, Hashable {
         }
         guard Logger.Level(rawValue: log.level) != nil else {
             throw fail("'log.level' '\(log.level)' is not trace, debug, info, notice, warning, error or critical")
+        }
+        if let problem = record?.problem(names: ("record.path", "record.maxMegabytes", "record.keep")) {
+            throw fail(problem)
         }
     }
 

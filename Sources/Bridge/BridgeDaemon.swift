@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import NIOCore
 import Prometheus
+import Replay
 import ServiceLifecycle
 import UnixSignals
 import Store
@@ -53,7 +54,10 @@ public enum BridgeDaemon {
             try await bus.publish([], openCalls: OpenCallsDelta(deletes: alreadyEnded))
             logger.notice("dropped checkpoints of calls that had ended", metadata: ["count": "\(alreadyEnded.count)"])
         }
-        let link = CSTALinkClient(configuration: configuration.linkConfiguration(), logger: logger)
+        var linkConfiguration = configuration.linkConfiguration()
+        let recorder = await startRecorder(configuration.record, logger: logger)
+        linkConfiguration.tap = recorder
+        let link = CSTALinkClient(configuration: linkConfiguration, logger: logger)
         let pipeline = BridgePipeline(
             link: link, bus: bus, model: configuration.callModelConfiguration(),
             checkpointInterval: configuration.journal.checkpointSeconds,
@@ -93,7 +97,25 @@ public enum BridgeDaemon {
             configuration: .init(
                 services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await recorder?.finish()
+            throw error
+        }
+        await recorder?.finish()
+    }
+
+    /// The link's recorder, if the configuration asks for one. A file that cannot be created is logged and the daemon
+    /// runs unrecorded: recording is a diagnostic and must not keep the bridge down.
+    public static func startRecorder(_ record: BridgeConfiguration.Record?, logger: Logger) async -> LinkCaptureRecorder? {
+        guard let record else { return nil }
+        do {
+            return try await LinkCaptureRecorder.start(record.recorderOptions, logger: logger)
+        } catch {
+            logger.error("the link is not recorded", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 }
 

@@ -198,6 +198,9 @@ public struct LinkConfiguration: Sendable {
     public var maskNumbersInLogs = true
     /// Largest frame payload accepted from the switch.
     public var maximumFrameLength = 1 << 20
+    /// Sees every connection's traffic (CSTA bytes above TLS, whole frames); `nil`, the default, costs nothing.
+    /// `ctibridge --record` sets a pcapng recorder here.
+    public var tap: (any LinkTap)?
 
     /// A configuration with the flavour's encoding and framing.
     public init(host: String, port: Int, flavour: Flavour, role: Role = .client) {

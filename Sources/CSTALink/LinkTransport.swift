@@ -6,7 +6,8 @@ import NIOSSL
 /// One TCP (or TLS) connection carrying CSTA frames: inbound ``CSTAFrame``s, outbound framed bytes.
 typealias FrameChannel = NIOAsyncChannel<CSTAFrame, ByteBuffer>
 
-/// Bootstraps for both roles: the pipeline is TLS (optional) → ``CSTAFrameDecoder`` → `NIOAsyncChannel`.
+/// Bootstraps for both roles: the pipeline is TLS (optional) → tap (optional, ``LinkTap``) → ``CSTAFrameDecoder`` →
+/// `NIOAsyncChannel`.
 enum LinkTransport {
     /// Builds the NIOSSL context for the configured role.
     static func sslContext(_ tls: LinkConfiguration.TLS, role: LinkConfiguration.Role) throws -> NIOSSLContext {
@@ -58,7 +59,14 @@ enum LinkTransport {
             }
             let decoder = CSTAFrameDecoder(
                 framing: config.framing, encoding: config.encoding, maximumPayloadLength: config.maximumFrameLength)
-            try sync.addHandler(ByteToMessageHandler(decoder))
+            if let tap = config.tap {
+                // After TLS: the tap sees the CSTA bytes, decrypted.
+                let session = LinkTapSession(tap: tap, role: config.role)
+                try sync.addHandler(LinkTapHandler(session))
+                try sync.addHandler(ByteToMessageHandler(TappingFrameDecoder(decoder, session: session)))
+            } else {
+                try sync.addHandler(ByteToMessageHandler(decoder))
+            }
             return try FrameChannel(wrappingChannelSynchronously: channel)
         }
     }

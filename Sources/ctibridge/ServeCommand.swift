@@ -13,6 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The configuration file is YAML; deploy/ctibridge.yaml is an example with every key explained.
             SIGINT or SIGTERM stops the daemon cleanly: the link is closed, everything it delivered is journalled.
+            --record FILE (or the file's record: section) writes the link's traffic to pcapng, rotating by size with \
+            --record-max-mb into FILE.1, FILE.2, … (each file replays on its own); the command line wins over the file.
             """
     )
 
@@ -22,15 +24,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check the configuration and exit.")
     var check = false
 
+    @OptionGroup(title: "Recording")
+    var recording: RecordOptions
+
     func run() async throws {
-        let configuration: BridgeConfiguration
+        var configuration: BridgeConfiguration
         do {
             configuration = try BridgeConfiguration.load(path: config)
+            configuration.record = recording.record(over: configuration.record)
+            try configuration.validate(source: "\(config) with the command line")
         } catch {
             throw ValidationError(error.description)
         }
         if check {
-            print("\(config): ok (\(configuration.monitoredDevices().count) monitored devices, switch \(configuration.switch.host):\(configuration.switch.port), database \(configuration.database.path))")
+            let recording = configuration.record.map { ", recording to \($0.path)" } ?? ""
+            print("\(config): ok (\(configuration.monitoredDevices().count) monitored devices, switch \(configuration.switch.host):\(configuration.switch.port), database \(configuration.database.path)\(recording))")
             return
         }
         let registry = Observability.bootstrap(level: configuration.log.level)

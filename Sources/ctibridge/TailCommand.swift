@@ -1,9 +1,11 @@
 import ArgumentParser
+import Bridge
 import CSTA
 import CSTALink
 import Dispatch
 import Foundation
 import Logging
+import Replay
 
 /// `ctibridge tail`: connect to a switch, monitor devices, print every message as key-set JSON and every link state
 /// change as `{"type":"link","state":"up|down",…}` — the first tool to run when commissioning a site.
@@ -17,6 +19,10 @@ struct TailCommand: ParsableCommand {
             device, and the SnapshotDevice results after each link-up), and {"type":"link","state":"up|down",…} \
             when the link changes state. Logs go to standard error. Runs until SIGINT or SIGTERM, then closes the link \
             and exits 0.
+            With --record FILE the link's traffic is also written to a pcapng file (no tcpdump needed), e.g. \
+            --record site.pcapng --record-max-mb 100 --record-keep 10 keeps the newest ten files of 100 MB: \
+            site.pcapng, site.pcapng.1, site.pcapng.2, … Each file opens with the connection's handshake, so it \
+            replays on its own. A file that cannot be written is logged; the link goes on.
             """
     )
 
@@ -95,6 +101,9 @@ struct TailCommand: ParsableCommand {
     @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @OptionGroup(title: "Recording")
+    var recording: RecordOptions
+
     func validate() throws {
         guard let colon = switchAddress.lastIndex(of: ":"), Int(switchAddress[switchAddress.index(after: colon)...]) != nil else {
             throw ValidationError("--switch must be HOST:PORT")
@@ -141,14 +150,21 @@ struct TailCommand: ParsableCommand {
         logger.logLevel = level
         let signals = TerminationSignals()
         let finished = DispatchSemaphore(value: 0)
+        let record = recording.record()
         Task { [signals] in
-            await Self.tail(config, devices: devices, logger: logger, signals: signals)
+            await Self.tail(config, devices: devices, record: record, logger: logger, signals: signals)
             finished.signal()
         }
         finished.wait()
     }
 
-    static func tail(_ config: LinkConfiguration, devices: [String], logger: Logger, signals: TerminationSignals) async {
+    static func tail(
+        _ config: LinkConfiguration, devices: [String], record: BridgeConfiguration.Record?, logger: Logger,
+        signals: TerminationSignals
+    ) async {
+        var config = config
+        let recorder = await BridgeDaemon.startRecorder(record, logger: logger)
+        config.tap = recorder
         let link = CSTALinkClient(configuration: config, logger: logger)
         await link.addMonitors(devices)
         await link.start()
@@ -158,6 +174,7 @@ struct TailCommand: ParsableCommand {
         logger.info("stopping", metadata: ["signal": "\(number)"])
         await link.shutdown()
         await printer.value
+        await recorder?.finish()
     }
 
     static func printEvents(of link: CSTALinkClient) async {

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Bridge
+import Logging
+import Replay
+
+/// `--record FILE [--record-max-mb N] [--record-keep K]`, shared by `tail` and `serve`.
+struct RecordOptions: ParsableArguments {
+    @Option(
+        name: .customLong("record"), help: ArgumentHelp(
+            "Record the CTI link to this pcapng file: the CSTA bytes (decrypted, when TLS) in synthesized TCP/IP "
+                + "packets between the real endpoints, for Wireshark, tshark and trace replay.",
+            valueName: "file"))
+    var path: String?
+
+    @Option(
+        name: .customLong("record-max-mb"), help: ArgumentHelp(
+            "With --record: start a new file (FILE.1, FILE.2, …) after this many megabytes (1,048,576 bytes); "
+                + "each file replays on its own.",
+            valueName: "n"))
+    var maxMegabytes: Double?
+
+    @Option(
+        name: .customLong("record-keep"), help: ArgumentHelp(
+            "With --record-max-mb: keep at most this many files, deleting the oldest.", valueName: "k"))
+    var keep: Int?
+
+    func validate() throws {
+        guard let path else {
+            if maxMegabytes != nil || keep != nil { throw ValidationError("--record-max-mb and --record-keep need --record") }
+            return
+        }
+        let record = BridgeConfiguration.Record(path: path, maxMegabytes: maxMegabytes, keep: keep)
+        if let problem = record.problem(names: ("--record", "--record-max-mb", "--record-keep")) {
+            throw ValidationError(problem)
+        }
+    }
+
+    /// The command line's recording, else `configured` with the sizes given here replacing its own.
+    func record(over configured: BridgeConfiguration.Record? = nil) -> BridgeConfiguration.Record? {
+        guard let path else { return configured }
+        return BridgeConfiguration.Record(
+            path: path, maxMegabytes: maxMegabytes ?? configured?.maxMegabytes, keep: keep ?? configured?.keep)
+    }
+}

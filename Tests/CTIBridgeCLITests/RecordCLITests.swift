@@ -1,0 +1,77 @@
+import CSTA
+import Foundation
+import NIOCore
+import Replay
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `ctibridge tail --record FILE` as a site would run it: the file it leaves behind replays.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct RecordCLITests {
+    @Test func recordingOptionsThatCannotWorkAreRefused() throws {
+        let keepAlone = try CLI.run(["tail", "--switch", "127.0.0.1:1", "--record", "x.pcapng", "--record-keep", "2"])
+        #expect(keepAlone.status != 0 && keepAlone.stderr.contains("--record-max-mb"), "\(keepAlone.stderr)")
+        let sizeAlone = try CLI.run(["tail", "--switch", "127.0.0.1:1", "--record-max-mb", "5"])
+        #expect(sizeAlone.status != 0 && sizeAlone.stderr.contains("--record"), "\(sizeAlone.stderr)")
+        let zero = try CLI.run(["tail", "--switch", "127.0.0.1:1", "--record", "x.pcapng", "--record-max-mb", "0"])
+        #expect(zero.status != 0 && zero.stderr.contains("positive"), "\(zero.stderr)")
+        let help = try CLI.run(["tail", "--help"])
+        #expect(String(decoding: help.stdout, as: UTF8.self).contains("--record-max-mb"))
+        let serveHelp = try CLI.run(["serve", "--help"])
+        #expect(String(decoding: serveHelp.stdout, as: UTF8.self).contains("--record <file>"))
+    }
+
+    /// `tail --record` against `simulate`: after SIGTERM the file replays through ``ReplaySource`` with no gap or
+    /// error, the association first, the switch's events (the ones tail printed among them) after it.
+    @Test func tailRecordWritesAFileThatReplays() async throws {
+        let sim = try ChildProcess("simulate", [
+            "simulate", "--listen", "127.0.0.1:0", "--encoding", "ber", "--agents", "5", "--scenario", "inbound",
+            "--rate", "4", "--time-scale", "0.05", "--seed", "3",
+        ])
+        defer { sim.kill() }
+        let listening = await sim.firstJSONLine(within: .seconds(15)) { $0["type"] as? String == "listening" }
+        let port = try #require(listening?["port"] as? Int, "simulate printed no listening line: \(sim.errorText)")
+
+        let path = try CLI.temporaryFile(Data(), suffix: ".pcapng")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let tail = try ChildProcess("tail", [
+            "tail", "--switch", "127.0.0.1:\(port)", "--encoding", "ber", "--monitor", "4001-4005,8001", "--heartbeat", "2",
+            "--record", path,
+        ])
+        defer { tail.kill() }
+        let delivered = await tail.firstJSONLine(within: .seconds(15)) { $0["event"] as? String == "delivered" }
+        #expect(delivered != nil, "tail printed no delivered event: \(tail.errorText)")
+        tail.send(SIGTERM)
+        let exit = await tail.exit(within: .seconds(5))
+        #expect(exit?.reason == .exit && exit?.status == 0, "tail: \(tail.errorText)")
+        sim.send(SIGTERM)
+
+        let reader = try ReplaySource.open(path: path)
+        var sent: [CSTARecord] = []
+        var received: [CSTARecord] = []
+        var problems: [String] = []
+        while let item = reader.next() {
+            switch item {
+            case .message(let m):
+                guard let record = try? CSTAMessage.decode(m.payload, encoding: m.encoding).record() else {
+                    problems.append("undecodable message \(m.frameIndex)")
+                    continue
+                }
+                if m.direction == .applicationToSwitch { sent.append(record) } else { received.append(record) }
+                if m.connection.switchSide?.port != UInt16(port) { problems.append("switch side \(m.connection)") }
+            case .gap(let gap): problems.append("\(gap)")
+            case .error(let error): problems.append("\(error)")
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.prefix(5))")
+        #expect(reader.counters.connections == 1)
+        #expect(sent.first?.string("pdu") == "aarq" && received.first?.string("pdu") == "aare")
+        #expect(sent.filter { $0.string("service") == "MonitorStart" }.count == 6)
+        let events = received.compactMap { $0.string("event") }
+        #expect(events.contains("delivered"), "events: \(events)")
+    }
+}
