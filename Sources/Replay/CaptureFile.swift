@@ -6,6 +6,8 @@ struct CapturedPacket {
     var originalLength: Int
     /// File offset of the record (pcap record header, pcapng block).
     var fileOffset: Int64
+    /// pcapng `epb_flags` direction: received by the capturing host (`true`), sent by it (`false`), or not said.
+    var inbound: Bool? = nil
 }
 
 /// What a capture reader yields: a packet, or a problem it stepped over.

@@ -36,9 +36,11 @@ public struct PcapngWriter: Sendable {
         return interfaces.count - 1
     }
 
-    /// An enhanced packet block on `interface`, stamped with `timestamp` in the interface's resolution.
+    /// An enhanced packet block on `interface`, stamped with `timestamp` in the interface's resolution; `inbound`
+    /// (received by the capturing host) or outbound goes into its `epb_flags` when given.
     public mutating func addPacket(
-        _ packet: some Collection<UInt8>, interface: Int, timestamp: ReplayTimestamp, originalLength: Int? = nil
+        _ packet: some Collection<UInt8>, interface: Int, timestamp: ReplayTimestamp, originalLength: Int? = nil,
+        inbound: Bool? = nil
     ) {
         precondition(interface < interfaces.count, "PcapngWriter: interface \(interface) was not added")
         let ticks = interfaces[interface].nanoseconds
@@ -52,6 +54,13 @@ public struct PcapngWriter: Sendable {
         put32(UInt32(packet.count), &body)
         put32(UInt32(originalLength ?? packet.count), &body)
         body.append(contentsOf: packet)
+        if let inbound {
+            body.append(contentsOf: repeatElement(0, count: (4 - packet.count % 4) % 4))
+            put16(2, &body)  // epb_flags
+            put16(4, &body)
+            put32(inbound ? 1 : 2, &body)  // bits 0–1: 01 inbound, 10 outbound
+            put32(0, &body)  // opt_endofopt
+        }
         block(6, body)
     }
 

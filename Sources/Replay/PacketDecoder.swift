@@ -7,6 +7,8 @@ struct TCPSegment {
     var payload: UnsafeRawBufferPointer
     /// The IP header says more payload than the capture holds (snapshot length): the rest is missing.
     var payloadCut: Bool
+    /// The capture says the capturing host received it (pcapng `epb_flags`); `nil`: not said.
+    var inbound: Bool? = nil
 
     static let fin: UInt8 = 0x01
     static let syn: UInt8 = 0x02

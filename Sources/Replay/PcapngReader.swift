@@ -114,7 +114,32 @@ final class PcapngReader: CaptureFile {
         let ticks = UInt64(order.u32(b, 4)) << 32 | UInt64(order.u32(b, 8))
         let captured = Int(order.u32(b, 12))
         let original = Int(order.u32(b, 16))
-        return packet(b, dataAt: 20, captured: captured, original: original, interface: id, ticks: ticks, at: at)
+        var event = packet(b, dataAt: 20, captured: captured, original: original, interface: id, ticks: ticks, at: at)
+        if case .packet(var p) = event, let inbound = inboundFlag(b, optionsAt: 20 + (captured + 3) & ~3) {
+            p.inbound = inbound
+            event = .packet(p)
+        }
+        return event
+    }
+
+    /// The direction bits of an `epb_flags` option (code 2): 01 inbound, 10 outbound; `nil` when absent or unsaid.
+    private func inboundFlag(_ b: UnsafeRawBufferPointer, optionsAt start: Int) -> Bool? {
+        var i = start
+        while i + 4 <= b.count {
+            let code = order.u16(b, i)
+            let length = Int(order.u16(b, i + 2))
+            if code == 0 { return nil }
+            guard i + 4 + length <= b.count else { return nil }
+            if code == 2, length == 4 {
+                switch order.u32(b, i + 4) & 0x3 {
+                case 1: return true
+                case 2: return false
+                default: return nil
+                }
+            }
+            i += 4 + (length + 3) & ~3
+        }
+        return nil
     }
 
     private func obsoletePacket(_ b: UnsafeRawBufferPointer, at: Int64) -> CaptureEvent? {

@@ -154,7 +154,8 @@ struct RecordedConnection {
             packet[header + 11] = UInt8(sum & 0xFF)
         }
         packet += tcp
-        writer.addPacket(packet, interface: 0, timestamp: time)
+        // The recorder runs on the application's host: what the switch sent is inbound.
+        writer.addPacket(packet, interface: 0, timestamp: time, inbound: side == .switchSide)
     }
 
     /// The one's-complement checksum over the pseudo-header and the segment.

@@ -214,7 +214,8 @@ public final class ReplayReader {
     /// A decoded packet, or a datagram rebuilt from fragments, to TCP, the fragment reassembler or an error.
     private func route(_ outcome: PacketDecoder.Outcome, _ packet: CapturedPacket, _ reassembler: inout TCPReassembler) {
         switch outcome {
-        case .segment(let segment):
+        case .segment(var segment):
+            segment.inbound = packet.inbound
             _ = reassembler.accept(
                 segment, timestamp: packet.timestamp, fileOffset: packet.fileOffset, counters: &counters, out: &queue)
         case .notTCP:

@@ -152,6 +152,11 @@ struct TCPReassembler {
             }
             (switchSide, applicationSide) = segment.source.port == port
                 ? (segment.source, segment.destination) : (segment.destination, segment.source)
+        } else if let inbound = segment.inbound {
+            // Captured on the application's host (`serve --record` says so for every packet): what it received came
+            // from the switch, whoever dialled.
+            (switchSide, applicationSide) = inbound
+                ? (segment.source, segment.destination) : (segment.destination, segment.source)
         } else if segment.isSYNACK {
             (switchSide, applicationSide) = (segment.source, segment.destination)
         } else if segment.isSYN {

@@ -31,6 +31,38 @@ import Testing
         return lengths
     }
 
+    /// A link that listens (the switch dialled, so the file shows the switch's SYN): every packet says its direction
+    /// in `epb_flags`, and the reader takes the switch's side from that — no port, no guess from the handshake.
+    @Test func aListenModeRecordingReplaysWithTheSwitchOnItsSide() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/listen.pcapng"
+        let recorder = try await LinkCaptureRecorder.start(.init(path: path), logger: Self.quiet)
+        let connection = LinkTapConnection(
+            local: try SocketAddress(ipAddress: "10.1.2.3", port: 2555),
+            remote: try SocketAddress(ipAddress: "10.1.2.4", port: 51_234), role: .server)
+        let fromSwitch = try Self.frame(80, tag: "event")
+        let toSwitch = try Self.frame(60, tag: "answer")
+        recorder.linkOpened(connection)
+        recorder.linkBytes(ByteBuffer(bytes: fromSwitch), direction: .fromSwitch, streamOffset: 0, connection: connection)
+        recorder.linkBytes(ByteBuffer(bytes: toSwitch), direction: .toSwitch, streamOffset: 0, connection: connection)
+        recorder.linkClosed(connection, sent: Int64(toSwitch.count), received: Int64(fromSwitch.count))
+        _ = await recorder.finish()
+
+        let reader = try ReplaySource.open(path: path)
+        var seen: [(ReplayDirection, [UInt8])] = []
+        while let item = reader.next() {
+            guard case .message(let m) = item else {
+                Issue.record("\(item)")
+                continue
+            }
+            seen.append((m.direction, Array(m.payload.readableBytesView)))
+            #expect(m.connection.switchSide?.port == 51_234 && m.connection.applicationSide?.port == 2555)
+        }
+        #expect(seen.map(\.0) == [.switchToApplication, .applicationToSwitch])
+        #expect(seen.map(\.1) == [Array(fromSwitch.dropFirst(8)), Array(toSwitch.dropFirst(8))])
+    }
+
     /// A 200 KB frame each way, over IPv4 and IPv6: split into packets of at most 65,535 bytes of IP, replayed whole,
     /// with the real endpoints and wall-clock timestamps.
     @Test(arguments: [("10.1.2.3", "10.1.2.4"), ("2001:db8::10", "2001:db8::20")])
