@@ -8,6 +8,7 @@ import Prometheus
 import ServiceLifecycle
 import Simulator
 import Store
+import Testing
 import Synchronization
 
 /// The simulator with load, and the daemon on it over loopback with a real SQLite file: what `ctibridge demo` runs,
@@ -80,6 +81,20 @@ final class BridgeHarness: Sendable {
         load.timeScale = timeScale
         load.agentBreakEverySeconds = 0
         try await server.startLoad(load)
+    }
+
+    /// Waits until the daemon has journalled its first link-up (monitors started, snapshots taken), so load started
+    /// after it is seen from its first event whatever the machine's load.
+    func waitUntilLinkUp(timeout: Duration = .seconds(20)) async throws {
+        let store = try CTIStore(path: configuration.database.path, logger: Logger(label: "test.store"))
+        defer { try? store.close() }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let journal = try await store.readJournal(after: 0, limit: 10_000)
+            if journal.contains(where: { $0.event.kind == .link && $0.event.linkState == "up" }) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the daemon's link did not come up within \(timeout)")
     }
 
     /// Waits until the switch has no call left and the store holds as many records as the truth (or `timeout`).

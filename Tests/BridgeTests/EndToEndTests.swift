@@ -21,7 +21,7 @@ struct EndToEndTests {
         let harness = try await BridgeHarness(encoding: encoding)
         defer { Task { await harness.shutdown() } }
         try await harness.startDaemon()
-        try await Task.sleep(for: .milliseconds(300))  // link up, monitors started
+        try await harness.waitUntilLinkUp()
         try await harness.startLoad(calls: calls, rate: 60, kind: kind)
         let (truth, records) = try await harness.waitUntilSettled(timeout: .seconds(60))
         try await harness.stopDaemon()
@@ -45,7 +45,7 @@ struct EndToEndTests {
         let harness = try await BridgeHarness(encoding: .ber, faults: [.drop(every: .milliseconds(2500))])
         defer { Task { await harness.shutdown() } }
         try await harness.startDaemon()
-        try await Task.sleep(for: .milliseconds(300))
+        try await harness.waitUntilLinkUp()
         try await harness.startLoad(calls: 300, rate: 60, seed: 5)
         let (truth, records) = try await harness.waitUntilSettled(timeout: .seconds(60))
         try await harness.stopDaemon()

@@ -32,7 +32,7 @@ struct StatusPageTests {
         let harness = try await BridgeHarness(encoding: .ber)
         defer { Task { await harness.shutdown() } }
         try await harness.startDaemon()
-        try await Task.sleep(for: .milliseconds(300))
+        try await harness.waitUntilLinkUp()
         try await harness.startLoad(calls: 40, rate: 40)
         _ = try await harness.waitUntilSettled(timeout: .seconds(30))
         let endpoints = try #require(harness.endpoints.withLock { $0 })
