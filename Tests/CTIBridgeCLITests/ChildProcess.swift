@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -87,10 +88,33 @@ final class ChildProcess {
         return (process.terminationReason, process.terminationStatus)
     }
 
+    /// `ctibridge simulate --listen 127.0.0.1:0 --encoding ber --agents 5 --scenario inbound …` (the inbound load the
+    /// two-process tests watch), and the port it printed.
+    static func inboundSimulator() async throws -> (ChildProcess, port: Int) {
+        let sim = try ChildProcess("simulate", [
+            "simulate", "--listen", "127.0.0.1:0", "--encoding", "ber", "--agents", "5", "--scenario", "inbound",
+            "--rate", "4", "--time-scale", "0.05", "--seed", "3",
+        ])
+        let listening = await sim.firstJSONLine(within: .seconds(15)) { $0["type"] as? String == "listening" }
+        guard let port = listening?["port"] as? Int else {
+            let text = sim.errorText
+            sim.kill()
+            throw CLIError("simulate printed no listening line: \(text)")
+        }
+        #expect(port > 0 && listening?["host"] as? String == "127.0.0.1")
+        return (sim, port)
+    }
+
     /// SIGKILL if still running, then reaps it.
     func kill() {
         guard process.isRunning else { return }
         signalProcess(pid, SIGKILL)
         process.waitUntilExit()
     }
+}
+
+/// A failure of the test's own plumbing (a child that did not start), with what it said.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -28,13 +28,8 @@ import Darwin
     /// `tail --record` against `simulate`: after SIGTERM the file replays through ``ReplaySource`` with no gap or
     /// error, the association first, the switch's events (the ones tail printed among them) after it.
     @Test func tailRecordWritesAFileThatReplays() async throws {
-        let sim = try ChildProcess("simulate", [
-            "simulate", "--listen", "127.0.0.1:0", "--encoding", "ber", "--agents", "5", "--scenario", "inbound",
-            "--rate", "4", "--time-scale", "0.05", "--seed", "3",
-        ])
+        let (sim, port) = try await ChildProcess.inboundSimulator()
         defer { sim.kill() }
-        let listening = await sim.firstJSONLine(within: .seconds(15)) { $0["type"] as? String == "listening" }
-        let port = try #require(listening?["port"] as? Int, "simulate printed no listening line: \(sim.errorText)")
 
         let path = try CLI.temporaryFile(Data(), suffix: ".pcapng")
         defer { try? FileManager.default.removeItem(atPath: path) }

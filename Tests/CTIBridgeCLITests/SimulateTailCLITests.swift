@@ -24,14 +24,8 @@ import Darwin
     /// and prints the link-up line and the events of the simulator's calls as key-set JSON; SIGTERM stops both, each
     /// with exit status 0, within a few seconds.
     @Test func tailWatchesTheSimulatorAndBothStopOnSIGTERM() async throws {
-        let sim = try ChildProcess("simulate", [
-            "simulate", "--listen", "127.0.0.1:0", "--encoding", "ber", "--agents", "5", "--scenario", "inbound",
-            "--rate", "4", "--time-scale", "0.05", "--seed", "3",
-        ])
+        let (sim, port) = try await ChildProcess.inboundSimulator()
         defer { sim.kill() }
-        let listening = await sim.firstJSONLine(within: .seconds(15)) { $0["type"] as? String == "listening" }
-        let port = try #require(listening?["port"] as? Int, "simulate printed no listening line: \(sim.errorText)")
-        #expect(port > 0 && listening?["host"] as? String == "127.0.0.1")
 
         let tail = try ChildProcess("tail", [
             "tail", "--switch", "127.0.0.1:\(port)", "--encoding", "ber", "--monitor", "4001-4005,8001", "--heartbeat", "2",
