@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "ctibridge", targets: ["ctibridge"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
@@ -122,6 +123,19 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // Screen pops: desktop agents and their sessions, customers by caller number, pops routed to the right agent.
+        .target(
+            name: "ScreenPop",
+            dependencies: [
+                "CallModel",
+                "EventBus",
+                "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "ctibridge",
             dependencies: [
@@ -132,6 +146,7 @@ let package = Package(
                 "Store",
                 "Bridge",
                 "Replay",
+                "ScreenPop",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -210,6 +225,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ScreenPopTests",
+            dependencies: [
+                "ScreenPop",
+                "CallModel",
+                "Store",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
