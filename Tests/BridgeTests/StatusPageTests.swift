@@ -11,20 +11,24 @@ struct StatusPageTests {
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// The DOM after the page's script ran for `budget` milliseconds of virtual time.
-    static func renderedDOM(_ url: String, budget: Int = 4000) throws -> String {
+    static func renderedDOM(_ url: String, budget: Int = 4000) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium!)
         process.arguments = [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--virtual-time-budget=\(budget)", "--dump-dom", url,
         ]
-        let out = Pipe()
-        process.standardOutput = out
+        // Output to a file and a polling wait: a blocking wait would hold one of the test pool's two threads while the
+        // in-process daemon has to serve the page.
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("dom-\(UUID().uuidString).html").path
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     }
 
     @Test(.enabled(if: chromium != nil, "needs chromium (.ci/run installs it)"))
@@ -36,7 +40,7 @@ struct StatusPageTests {
         try await harness.startLoad(calls: 40, rate: 40)
         _ = try await harness.waitUntilSettled(timeout: .seconds(30))
         let endpoints = try #require(harness.endpoints.withLock { $0 })
-        let dom = try Self.renderedDOM("http://127.0.0.1:\(endpoints.httpPort)/")
+        let dom = try await Self.renderedDOM("http://127.0.0.1:\(endpoints.httpPort)/")
         try await harness.stopDaemon()
         #expect(dom.contains("<span id=\"link\" class=\"pill up\">up</span>"), "\(dom.prefix(2000))")
         // Rows of finished calls: the hotline number the callers dialled and an outcome per row.

@@ -47,8 +47,8 @@ import Testing
         var config = testConfig(.hipathBER, port: sw.port)
         // Short enough for a test, long enough that the other suites running beside it under `swift test` (the
         // end-to-end bridge runs among them) cannot starve the keep-alive answers into a false "dead".
-        config.heartbeatInterval = .milliseconds(500)
-        config.keepAliveTimeout = .milliseconds(450)
+        config.heartbeatInterval = .seconds(1)
+        config.keepAliveTimeout = .milliseconds(900)
         let link = CSTALinkClient(configuration: config, logger: quietLogger())
         let log = EventLog(link)
         await link.addMonitors(["4001"])
@@ -59,7 +59,7 @@ import Testing
         // start-up itself may have needed a second try).
         _ = await eventually { await log.events.last(where: { $0.linkState != nil })?.linkState == .up }
         let upIndex = await log.events.lastIndex { $0.linkState == .up } ?? 0
-        try await Task.sleep(for: .milliseconds(1750))
+        try await Task.sleep(for: .milliseconds(3500))
         #expect(sw.state.requests("SystemStatus").count >= 2, "no keep-alives sent")
         let early = await log.first(from: upIndex, within: .zero) { $0.linkState == .down }
         #expect(early == nil, "down while the switch answered: \(early?.1.stateChange?.reason ?? "")")
@@ -67,11 +67,12 @@ import Testing
         // Half-open: the switch reads nothing and writes nothing, the socket stays open.
         sw.state.with { $0.halfOpen = true }
         let silentSince = ContinuousClock.now
-        let down = await log.first(within: .seconds(3)) { $0.linkState == .down }
+        let down = await log.first(within: .seconds(8)) { $0.linkState == .down }
         let detected = ContinuousClock.now - silentSince
         #expect(down?.1.stateChange?.reason.hasPrefix("dead link") == true)
-        // Twice the heartbeat, plus slack for a loaded two-core machine.
-        #expect(detected <= .milliseconds(1000) + .milliseconds(1000), "dead link seen after \(detected)")
+        // Twice the heartbeat, plus slack for a loaded two-core machine (the strict bound on a quiet machine is
+        // measured by Benchmarks/link/fault_soak.py).
+        #expect(detected <= .seconds(2) + .seconds(2), "dead link seen after \(detected)")
 
         // The switch recovers: the link reconnects and comes back up.
         sw.state.with { $0.halfOpen = false }
@@ -82,25 +83,26 @@ import Testing
     }
 
     /// The switch answers the association, then goes half-open at the first MonitorStart: the link does not wait for
-    /// every start-up request to time out (10 s here) nor come up with failed monitors; it finds the silence after the
+    /// every start-up request to time out (30 s here) nor come up with failed monitors; it finds the silence after the
     /// dead-link interval (1 s), reconnects and comes up with every monitor.
     @Test func halfOpenDuringStartUpIsDetectedWithinTheDeadLinkInterval() async throws {
         let sw = try await FakeSwitch.start(mode: .hipath, framing: .hipath)
         sw.state.with { $0.halfOpenAtService = "MonitorStart" }
         var config = testConfig(.hipathBER, port: sw.port)
         config.heartbeatInterval = .milliseconds(500)
-        config.requestTimeout = .seconds(10)
+        config.requestTimeout = .seconds(30)
         let link = CSTALinkClient(configuration: config, logger: quietLogger())
         let log = EventLog(link)
         await link.addMonitors(["4001", "4002"])
         let started = ContinuousClock.now
         await link.start()
-        let down = await log.first(within: .seconds(8)) { $0.linkState == .down }
+        let down = await log.first(within: .seconds(20)) { $0.linkState == .down }
         let detected = ContinuousClock.now - started
         #expect(down?.1.stateChange?.reason.hasPrefix("dead link during start-up") == true, "\(down?.1.stateChange?.reason ?? "no down")")
-        // 1 s of silence plus slack for a loaded machine; without the watchdog it is the 10 s request timeout.
-        #expect(detected < .seconds(5), "dead link seen after \(detected)")
-        let up = await log.first(from: down?.0 ?? 0, within: .seconds(8)) { $0.linkState == .up }
+        // 1 s of silence plus slack for a loaded machine (connect and association included); without the watchdog
+        // it is the 30 s request timeout.
+        #expect(detected < .seconds(12), "dead link seen after \(detected)")
+        let up = await log.first(from: down?.0 ?? 0, within: .seconds(15)) { $0.linkState == .up }
         #expect(up?.1.stateChange?.monitors == 2 && up?.1.stateChange?.failedMonitors == 0)
         #expect(await log.first(within: .zero) { $0.linkState == .up && $0.stateChange?.failedMonitors != 0 } == nil)
         #expect(sw.state.with { $0.connections } >= 2)

@@ -40,25 +40,30 @@ enum CLI {
         }
     }
 
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+    /// Runs `ctibridge arguments…` to its end. Waits by polling with `Task.sleep`, never by blocking a thread: Swift
+    /// Testing runs the suites side by side on a two-thread pool here, and a blocked thread starves the timing tests.
+    static func run(_ arguments: [String], stdin: Data? = nil) async throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        // Standard input and error go through files, standard output through a pipe drained here: no dead-lock on
-        // large outputs and no threads.
+        // Standard input, output and error go through files: no dead-lock on large outputs and no reader threads.
         let inputPath = try temporaryFile(stdin ?? Data(), suffix: ".in")
+        let outputPath = try temporaryFile(Data(), suffix: ".out")
         let errorPath = try temporaryFile(Data(), suffix: ".err")
         defer {
-            try? FileManager.default.removeItem(atPath: inputPath)
-            try? FileManager.default.removeItem(atPath: errorPath)
+            for path in [inputPath, outputPath, errorPath] { try? FileManager.default.removeItem(atPath: path) }
         }
-        let out = Pipe()
-        process.standardOutput = out
         process.standardInput = FileHandle(forReadingAtPath: inputPath)
+        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
         process.standardError = FileHandle(forWritingAtPath: errorPath)
         try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        var pause = 1
+        while process.isRunning {
+            try? await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 20)
+        }
+        process.waitUntilExit()  // reaps it; returns at once
+        let outData = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data()
         let errData = (try? Data(contentsOf: URL(fileURLWithPath: errorPath))) ?? Data()
         return Result(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
     }
@@ -85,5 +90,17 @@ enum CLI {
             if got[k].map({ "\($0)" }) != "\(v)" { bad.append("\(k): want \(v) got \(got[k].map { "\($0)" } ?? "nil")") }
         }
         return bad
+    }
+}
+
+extension Process {
+    /// Waits for the process to end without blocking a thread (see ``CLI/run(_:stdin:)``).
+    func exited() async {
+        var pause = 1
+        while isRunning {
+            try? await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 20)
+        }
+        waitUntilExit()  // reaps it; returns at once
     }
 }

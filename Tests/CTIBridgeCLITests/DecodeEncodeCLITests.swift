@@ -44,41 +44,41 @@ import Testing
     }
 
     @Test(arguments: ["u16", "hipath", "tpkt", "none"])
-    func berCorpusDecodesInEveryFraming(framing: String) throws {
+    func berCorpusDecodesInEveryFraming(framing: String) async throws {
         guard CLI.hasShared(Self.corpus) else { print("skipped: ../shared/\(Self.corpus) not present"); return }
         let expected = try Self.expected("expected.jsonl")
         let path = try CLI.temporaryFile(try Self.berStream(framing))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        expectAllMatch(try CLI.run(["decode", path, "--framing", framing]), expected, "BER \(framing)")
+        expectAllMatch(try await CLI.run(["decode", path, "--framing", framing]), expected, "BER \(framing)")
         if framing != "none" {
-            expectAllMatch(try CLI.run(["decode", path, "--framing", "auto"]), expected, "BER \(framing) as auto")
+            expectAllMatch(try await CLI.run(["decode", path, "--framing", "auto"]), expected, "BER \(framing) as auto")
         }
     }
 
-    @Test func berCorpusFromHexLinesAndStandardInput() throws {
+    @Test func berCorpusFromHexLinesAndStandardInput() async throws {
         guard CLI.hasShared(Self.corpus) else { print("skipped: ../shared/\(Self.corpus) not present"); return }
         let expected = try Self.expected("expected.jsonl")
-        expectAllMatch(try CLI.run(["decode", CLI.shared("\(Self.corpus)/frames.hex").path, "--hex"]), expected, "hex")
+        expectAllMatch(try await CLI.run(["decode", CLI.shared("\(Self.corpus)/frames.hex").path, "--hex"]), expected, "hex")
         let stream = try Data(contentsOf: CLI.shared("\(Self.corpus)/frames.bin"))
-        expectAllMatch(try CLI.run(["decode", "-", "--encoding", "ber"], stdin: stream), expected, "stdin")
+        expectAllMatch(try await CLI.run(["decode", "-", "--encoding", "ber"], stdin: stream), expected, "stdin")
     }
 
-    @Test func xmlCorpusDecodesFramedAutoAndPerLine() throws {
+    @Test func xmlCorpusDecodesFramedAutoAndPerLine() async throws {
         guard CLI.hasShared(Self.corpus) else { print("skipped: ../shared/\(Self.corpus) not present"); return }
         let expected = try Self.expected("expected-xml.jsonl")
         let framed = CLI.shared("\(Self.corpus)/frames-xml.bin").path
-        expectAllMatch(try CLI.run(["decode", framed, "--framing", "ecma323"]), expected, "XML ecma323")
-        expectAllMatch(try CLI.run(["decode", framed]), expected, "XML auto")
+        expectAllMatch(try await CLI.run(["decode", framed, "--framing", "ecma323"]), expected, "XML ecma323")
+        expectAllMatch(try await CLI.run(["decode", framed]), expected, "XML auto")
         // One document per line has no header invoke id.
         let perLine = expected.map { $0.filter { $0.key != "invokeId" } }
         let lines = CLI.shared("\(Self.corpus)/frames-xml.txt").path
-        expectAllMatch(try CLI.run(["decode", lines, "--encoding", "xml", "--framing", "none"]), perLine, "XML lines")
+        expectAllMatch(try await CLI.run(["decode", lines, "--encoding", "xml", "--framing", "none"]), perLine, "XML lines")
     }
 
-    @Test func statsLineCountsEveryFrame() throws {
+    @Test func statsLineCountsEveryFrame() async throws {
         guard CLI.hasShared(Self.corpus) else { print("skipped: ../shared/\(Self.corpus) not present"); return }
         let frames = try Self.expected("expected.jsonl").count
-        let result = try CLI.run(["decode", CLI.shared("\(Self.corpus)/frames.bin").path, "--framing", "u16", "--stats"])
+        let result = try await CLI.run(["decode", CLI.shared("\(Self.corpus)/frames.bin").path, "--framing", "u16", "--stats"])
         #expect(result.status == 0)
         let stats = try #require(result.jsonLines.first)
         #expect(result.lines.count == 1)
@@ -90,19 +90,19 @@ import Testing
     }
 
     @Test(arguments: [("ber", "u16"), ("ber", "hipath"), ("ber", "tpkt"), ("xml", "ecma323"), ("xml", "none")])
-    func encodeThenDecodeGivesTheKeysBack(encoding: String, framing: String) throws {
+    func encodeThenDecodeGivesTheKeysBack(encoding: String, framing: String) async throws {
         guard CLI.hasShared(Self.corpus) else { print("skipped: ../shared/\(Self.corpus) not present"); return }
         var expected = try Self.expected(encoding == "ber" ? "expected.jsonl" : "expected-xml.jsonl")
         if framing == "none" { expected = expected.map { $0.filter { $0.key != "invokeId" } } }
         let input = try Data(contentsOf: CLI.shared("\(Self.corpus)/\(encoding == "ber" ? "expected.jsonl" : "expected-xml.jsonl")"))
-        let encoded = try CLI.run(["encode", "-", "--encoding", encoding, "--framing", framing], stdin: input)
+        let encoded = try await CLI.run(["encode", "-", "--encoding", encoding, "--framing", framing], stdin: input)
         #expect(encoded.status == 0, "\(encoded.stderr)")
         let path = try CLI.temporaryFile(encoded.stdout)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        expectAllMatch(try CLI.run(["decode", path, "--encoding", encoding, "--framing", framing]), expected, "\(encoding) \(framing)")
+        expectAllMatch(try await CLI.run(["decode", path, "--encoding", encoding, "--framing", framing]), expected, "\(encoding) \(framing)")
     }
 
-    @Test func realHiPathTraceDecodes() throws {
+    @Test func realHiPathTraceDecodes() async throws {
         guard CLI.hasShared("fixtures/real/hipath") else { print("skipped: ../shared/fixtures/real/hipath not present"); return }
         let dir = CLI.shared("fixtures/real/hipath")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".hex") }.sorted()
@@ -110,7 +110,7 @@ import Testing
         for name in names {
             stream.append(contentsOf: CLI.hexBytes(try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)))
         }
-        let result = try CLI.run(["decode", "-"], stdin: stream)
+        let result = try await CLI.run(["decode", "-"], stdin: stream)
         #expect(result.status == 0)
         let lines = result.jsonLines
         #expect(lines.count == names.count)
@@ -119,26 +119,26 @@ import Testing
         #expect(aarq?["applicationContext"] as? String == "1.3.12.0.218")
     }
 
-    @Test func garbageNeverCrashesAndEveryFrameGetsALine() throws {
+    @Test func garbageNeverCrashesAndEveryFrameGetsALine() async throws {
         var generator = SplitMix64(seed: 0x5EED)
         for framing in ["auto", "u16", "hipath", "tpkt", "ecma323", "none"] {
             var bytes = Data()
             for _ in 0..<4096 { bytes.append(UInt8(truncatingIfNeeded: generator.next())) }
-            let result = try CLI.run(["decode", "-", "--framing", framing], stdin: bytes)
+            let result = try await CLI.run(["decode", "-", "--framing", framing], stdin: bytes)
             #expect(result.status == 0, "\(framing): \(result.stderr)")
             #expect(result.lines.count == result.jsonLines.count, "\(framing): every line is JSON")
             #expect(result.jsonLines.allSatisfy { $0["error"] != nil || $0["pdu"] != nil })
         }
     }
 
-    @Test func badArgumentsAndMissingInputFailClearly() throws {
-        let bad = try CLI.run(["decode", "--framing", "carrier-pigeon"])
+    @Test func badArgumentsAndMissingInputFailClearly() async throws {
+        let bad = try await CLI.run(["decode", "--framing", "carrier-pigeon"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("framing"))
-        let missing = try CLI.run(["decode", "/nonexistent/trace.bin"])
+        let missing = try await CLI.run(["decode", "/nonexistent/trace.bin"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("cannot open"))
-        let badJSON = try CLI.run(["encode", "-", "--encoding", "ber"], stdin: Data("{\"pdu\": \n".utf8))
+        let badJSON = try await CLI.run(["encode", "-", "--encoding", "ber"], stdin: Data("{\"pdu\": \n".utf8))
         #expect(badJSON.status == 1)
         #expect(badJSON.stderr.contains("line 1"))
     }

@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test(arguments: [("ber", "expected.jsonl"), ("xml", "expected-xml.jsonl")])
-    func peersReadBackWhatEncodeWrites(encoding: String, expectations: String) throws {
+    func peersReadBackWhatEncodeWrites(encoding: String, expectations: String) async throws {
         let expected = CLI.shared("fixtures/corpus-dev/\(expectations)")
         guard FileManager.default.fileExists(atPath: expected.path) else {
             print("skipped: ../shared/fixtures/corpus-dev not present")
@@ -30,7 +30,7 @@ import Testing
         let arguments = encoding == "ber"
             ? ["encode", expected.path, "--encoding", "ber", "--hex"]
             : ["encode", expected.path, "--encoding", "xml", "--framing", "none"]
-        let encoded = try CLI.run(arguments)
+        let encoded = try await CLI.run(arguments)
         #expect(encoded.status == 0, "\(encoded.stderr)")
         let path = try CLI.temporaryFile(encoded.stdout, suffix: ".txt")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -42,11 +42,12 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["CTIBRIDGE_SHARED"] = CLI.sharedRoot.path
         p.environment = environment
-        let out = Pipe()
-        p.standardOutput = out
+        let reportPath = try CLI.temporaryFile(Data(), suffix: ".report")
+        defer { try? FileManager.default.removeItem(atPath: reportPath) }
+        p.standardOutput = FileHandle(forWritingAtPath: reportPath)
         try p.run()
-        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        await p.exited()
+        let report = (try? String(contentsOfFile: reportPath, encoding: .utf8)) ?? ""
         #expect(p.terminationStatus == 0, "\(report)")
         #expect(report.contains(" 0 failed"), "\(report)")
     }

@@ -12,16 +12,16 @@ import Darwin
 
 /// `ctibridge tail --record FILE` as a site would run it: the file it leaves behind replays.
 @Suite(.serialized, .timeLimit(.minutes(1))) struct RecordCLITests {
-    @Test func recordingOptionsThatCannotWorkAreRefused() throws {
-        let keepAlone = try CLI.run(["tail", "--switch", "127.0.0.1:1", "--record", "x.pcapng", "--record-keep", "2"])
+    @Test func recordingOptionsThatCannotWorkAreRefused() async throws {
+        let keepAlone = try await CLI.run(["tail", "--switch", "127.0.0.1:1", "--record", "x.pcapng", "--record-keep", "2"])
         #expect(keepAlone.status != 0 && keepAlone.stderr.contains("--record-max-mb"), "\(keepAlone.stderr)")
-        let sizeAlone = try CLI.run(["tail", "--switch", "127.0.0.1:1", "--record-max-mb", "5"])
+        let sizeAlone = try await CLI.run(["tail", "--switch", "127.0.0.1:1", "--record-max-mb", "5"])
         #expect(sizeAlone.status != 0 && sizeAlone.stderr.contains("--record"), "\(sizeAlone.stderr)")
-        let zero = try CLI.run(["tail", "--switch", "127.0.0.1:1", "--record", "x.pcapng", "--record-max-mb", "0"])
+        let zero = try await CLI.run(["tail", "--switch", "127.0.0.1:1", "--record", "x.pcapng", "--record-max-mb", "0"])
         #expect(zero.status != 0 && zero.stderr.contains("positive"), "\(zero.stderr)")
-        let help = try CLI.run(["tail", "--help"])
+        let help = try await CLI.run(["tail", "--help"])
         #expect(String(decoding: help.stdout, as: UTF8.self).contains("--record-max-mb"))
-        let serveHelp = try CLI.run(["serve", "--help"])
+        let serveHelp = try await CLI.run(["serve", "--help"])
         #expect(String(decoding: serveHelp.stdout, as: UTF8.self).contains("--record <file>"))
     }
 

@@ -73,14 +73,14 @@ final class LoopbackCapture {
 /// must give the live run's call records; played as the switch towards a second bridge (`--to`, the bridge listens)
 /// and a third (`--listen`, the bridge dials), too.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ReplayCLITests {
-    @Test func badArgumentsAreRefusedClearly() throws {
-        let speed = try CLI.run(["replay", "x.pcap", "--speed", "fast"])
+    @Test func badArgumentsAreRefusedClearly() async throws {
+        let speed = try await CLI.run(["replay", "x.pcap", "--speed", "fast"])
         #expect(speed.status != 0 && speed.stderr.contains("--speed"))
-        let to = try CLI.run(["replay", "x.pcap", "--to", "nowhere"])
+        let to = try await CLI.run(["replay", "x.pcap", "--to", "nowhere"])
         #expect(to.status != 0 && to.stderr.contains("--to"))
-        let missing = try CLI.run(["replay", "/nonexistent/capture.pcap"])
+        let missing = try await CLI.run(["replay", "/nonexistent/capture.pcap"])
         #expect(missing.status == 66 && missing.stderr.contains("/nonexistent/capture.pcap"))
-        let diff = try CLI.run(["replay", "x.pcap", "--diff", "y.sqlite"])
+        let diff = try await CLI.run(["replay", "x.pcap", "--diff", "y.sqlite"])
         #expect(diff.status != 0 && diff.stderr.contains("--into-db"))
     }
 
@@ -88,11 +88,11 @@ final class LoopbackCapture {
     /// segments): `replay --json` prints, line for line, what `decode` prints for the corpus's framed bytes and what
     /// the independent codec expects — plus its own keys.
     @Test(.enabled(if: CLI.hasShared("tools/peers/make_pcap.py") && CLI.hasShared("fixtures/corpus-dev/frames.bin")))
-    func jsonEqualsDecodeOnTheSameBytes() throws {
+    func jsonEqualsDecodeOnTheSameBytes() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctibridge-replay-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let decoded = try CLI.run(["decode", CLI.shared("fixtures/corpus-dev/frames.bin").path])
+        let decoded = try await CLI.run(["decode", CLI.shared("fixtures/corpus-dev/frames.bin").path])
         #expect(decoded.status == 0)
         let expected = try String(contentsOf: CLI.shared("fixtures/corpus-dev/expected.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! NSDictionary }
@@ -103,9 +103,9 @@ final class LoopbackCapture {
             make.arguments = [CLI.shared("tools/peers/make_pcap.py").path, CLI.shared("fixtures/corpus-dev").path, pcap, "--coalesce", coalesce]
             make.standardOutput = FileHandle.nullDevice
             try make.run()
-            make.waitUntilExit()
+            await make.exited()
             try #require(make.terminationStatus == 0)
-            let replayed = try CLI.run(["replay", pcap, "--json"])
+            let replayed = try await CLI.run(["replay", pcap, "--json"])
             #expect(replayed.status == 0)
             let ours = ["timestamp", "direction", "connection", "frame"]
             let lines = replayed.jsonLines
@@ -167,23 +167,23 @@ final class LoopbackCapture {
         simulator.send(SIGTERM)
 
         // The capture itself: two connections (the drop), nothing lost, everything decoded.
-        let summary = try CLI.run(["replay", capture, "--summary", "--json"])
+        let summary = try await CLI.run(["replay", capture, "--summary", "--json"])
         #expect(summary.status == 0, "\(summary.stderr)")
         let counts = try #require(summary.jsonLines.first { $0["type"] as? String == "summary" })
         #expect(counts["gaps"] as? Int == 0 && counts["decodeErrors"] as? Int == 0)
         #expect((counts["connections"] as? [Any])?.count == 2, "connections: \(counts["connections"] ?? "none")")
 
         // Into a scratch database: the same call records as the live run, times within a second, parties in order.
-        let liveRecords = try CLI.run(["calls", "--db", live, "--json"]).lines.count
+        let liveRecords = try await CLI.run(["calls", "--db", live, "--json"]).lines.count
         #expect(liveRecords >= calls / 2, "the live run recorded \(liveRecords) calls")
         let scratch = dir + "/replay.sqlite"
-        let intoDb = try CLI.run(["replay", capture, "--into-db", scratch, "--diff", live, "--json"])
+        let intoDb = try await CLI.run(["replay", capture, "--into-db", scratch, "--diff", live, "--json"])
         #expect(intoDb.status == 0, "\(String(decoding: intoDb.stdout, as: UTF8.self)) \(intoDb.stderr)")
         let ingest = try #require(intoDb.jsonLines.first { $0["type"] as? String == "intoDb" })
         #expect(ingest["linkUps"] as? Int == 2 && ingest["calls"] as? Int == liveRecords)
         let diff = try #require(intoDb.jsonLines.first { $0["type"] as? String == "diff" }?["comparison"] as? [String: Any])
         #expect(diff["matched"] as? Int == liveRecords && diff["differ"] as? Int == 0 && diff["extra"] as? Int == 0)
-        let again = try CLI.run(["replay", capture, "--into-db", scratch])
+        let again = try await CLI.run(["replay", capture, "--into-db", scratch])
         #expect(again.status != 0 && again.stderr.contains("exists"), "a scratch database is never appended to")
 
         // Played as the switch towards a second bridge that listens: the same records again (at full speed, so the
@@ -194,14 +194,14 @@ final class LoopbackCapture {
         let second = try ChildProcess("serve", ["serve", "--config", secondConfig])
         defer { second.kill() }
         try await Task.sleep(for: .milliseconds(500))
-        let play = try CLI.run(["replay", capture, "--to", "127.0.0.1:\(playedPort)", "--json"])
+        let play = try await CLI.run(["replay", capture, "--to", "127.0.0.1:\(playedPort)", "--json"])
         #expect(play.status == 0, "\(play.stderr)")
         let report = try #require(play.jsonLines.first { $0["type"] as? String == "played" })
         #expect(report["notAsked"] as? Int == 0 && report["unknownRequests"] as? Int == 0, "\(report)")
         try await Task.sleep(for: .milliseconds(500))
         second.send(SIGTERM)
         _ = await second.exit(within: .seconds(10))
-        let compared = try CLI.run(["replay", played, "--diff", live, "--diff-tolerance", "86400"])
+        let compared = try await CLI.run(["replay", played, "--diff", live, "--diff-tolerance", "86400"])
         #expect(compared.status == 0, "\(String(decoding: compared.stdout, as: UTF8.self)) \(compared.stderr)")
 
         // And as the switch a bridge dials (`--listen`), reconnect included.
@@ -218,7 +218,7 @@ final class LoopbackCapture {
         try await Task.sleep(for: .milliseconds(500))
         third.send(SIGTERM)
         _ = await third.exit(within: .seconds(10))
-        let comparedAgain = try CLI.run(["replay", dialled, "--diff", live, "--diff-tolerance", "86400"])
+        let comparedAgain = try await CLI.run(["replay", dialled, "--diff", live, "--diff-tolerance", "86400"])
         #expect(comparedAgain.status == 0, "\(String(decoding: comparedAgain.stdout, as: UTF8.self))")
     }
 

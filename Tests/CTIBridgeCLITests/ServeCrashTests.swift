@@ -85,7 +85,7 @@ struct ServeCrashTests {
             kill(serve.processIdentifier, SIGKILL)
             _ = await Self.wait(serve, seconds: 5)
             #expect(serve.terminationReason == .uncaughtSignal)
-            let check = try CLI.run(["store", "check", "--db", database])
+            let check = try await CLI.run(["store", "check", "--db", database])
             #expect(check.status == 0, "after kill -9: \(check.lines.joined()) \(check.stderr)")
             serve = try Self.spawn(["serve", "--config", config], log: dir + "/serve.log")
         }
@@ -104,9 +104,9 @@ struct ServeCrashTests {
         kill(simulator.processIdentifier, SIGTERM)
         _ = await Self.wait(simulator, seconds: 10)
 
-        let check = try CLI.run(["store", "check", "--db", database])
+        let check = try await CLI.run(["store", "check", "--db", database])
         #expect(check.status == 0, "\(check.lines.joined()) \(check.stderr)")
-        let comparison = try CLI.run(["calls", "--db", database, "--compare", truth, "--json"])
+        let comparison = try await CLI.run(["calls", "--db", database, "--compare", truth, "--json"])
         let result = try #require(comparison.jsonLines.first, "\(comparison.stderr)")
         #expect(result["duplicateCallIDs"] as? Int == 0, "\(result)")
         // Calls that began and ended while the daemon was down are not seen; everything else is.
@@ -118,32 +118,32 @@ struct ServeCrashTests {
 
 @Suite("serve, calls and store: bad input is refused clearly")
 struct DaemonArgumentTests {
-    @Test func badConfigurationFilesNameTheProblem() throws {
-        let missing = try CLI.run(["serve", "--config", "/nonexistent/ctibridge.yaml"])
+    @Test func badConfigurationFilesNameTheProblem() async throws {
+        let missing = try await CLI.run(["serve", "--config", "/nonexistent/ctibridge.yaml"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("/nonexistent/ctibridge.yaml: cannot read the file"), "\(missing.stderr)")
 
         let typo = try CLI.temporaryFile(Data("switch: {host: h, port: 1040, hearbeatSeconds: 3}\nmonitor: {devices: '4001'}\n".utf8), suffix: ".yaml")
         defer { try? FileManager.default.removeItem(atPath: typo) }
-        let bad = try CLI.run(["serve", "--config", typo, "--check"])
+        let bad = try await CLI.run(["serve", "--config", typo, "--check"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("switch.hearbeatSeconds"), "\(bad.stderr)")
 
         let good = try CLI.temporaryFile(Data("switch: {host: h, port: 1040}\nmonitor: {devices: '4001-4010'}\n".utf8), suffix: ".yaml")
         defer { try? FileManager.default.removeItem(atPath: good) }
-        let ok = try CLI.run(["serve", "--config", good, "--check"])
+        let ok = try await CLI.run(["serve", "--config", good, "--check"])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.lines.first?.contains("10 monitored devices") == true)
     }
 
-    @Test func callsAndStoreCheckRefuseWhatTheyCannotRead() throws {
-        let none = try CLI.run(["calls", "--db", "/nonexistent/x.sqlite"])
+    @Test func callsAndStoreCheckRefuseWhatTheyCannotRead() async throws {
+        let none = try await CLI.run(["calls", "--db", "/nonexistent/x.sqlite"])
         #expect(none.status != 0 && none.stderr.contains("no database at /nonexistent/x.sqlite"), "\(none.stderr)")
-        let since = try CLI.run(["calls", "--since", "yesterdayish"])
+        let since = try await CLI.run(["calls", "--since", "yesterdayish"])
         #expect(since.status != 0 && since.stderr.contains("--since 'yesterdayish'"), "\(since.stderr)")
         let notSQLite = try CLI.temporaryFile(Data("not a database".utf8), suffix: ".sqlite")
         defer { try? FileManager.default.removeItem(atPath: notSQLite) }
-        let check = try CLI.run(["store", "check", "--db", notSQLite])
+        let check = try await CLI.run(["store", "check", "--db", notSQLite])
         #expect(check.status != 0)
         #expect(check.stderr.contains(notSQLite), "\(check.stderr)")
     }

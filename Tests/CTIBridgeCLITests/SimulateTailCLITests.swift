@@ -10,13 +10,13 @@ import Darwin
 /// `ctibridge simulate` and `ctibridge tail` as integrators run them: two processes talking over loopback, stopped with
 /// SIGTERM. (Every API call and fault is covered in-process by CSTALinkTests; long soaks by Benchmarks/link/*.py.)
 @Suite(.serialized, .timeLimit(.minutes(1))) struct SimulateTailCLITests {
-    @Test func badArgumentsAreRefusedClearly() throws {
-        let sim = try CLI.run(["simulate", "--fault", "meteor:5s"])
+    @Test func badArgumentsAreRefusedClearly() async throws {
+        let sim = try await CLI.run(["simulate", "--fault", "meteor:5s"])
         #expect(sim.status != 0 && sim.stderr.contains("--fault"))
-        let tail = try CLI.run(["tail", "--switch", "nowhere", "--monitor", "4001"])
+        let tail = try await CLI.run(["tail", "--switch", "nowhere", "--monitor", "4001"])
         #expect(tail.status != 0)
         #expect(!tail.stderr.isEmpty)
-        let login = try CLI.run(["simulate", "--dmcc-user", "cti", "--dmcc-password", "x"])
+        let login = try await CLI.run(["simulate", "--dmcc-user", "cti", "--dmcc-password", "x"])
         #expect(login.status != 0 && login.stderr.contains("--flavor dmcc"))
     }
 
