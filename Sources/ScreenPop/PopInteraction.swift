@@ -67,15 +67,20 @@ struct PopParty: Sendable, Hashable {
     /// The trigger was met at this device: its agents got (or, without a desktop, would have got) the pop, so later
     /// changes are updates and its leaving is an end.
     var popped = false
+    /// The call was delivered here (rang, or was transferred here): a call the device makes itself never is.
+    var offered = false
+    /// The device answered the call (an outbound call's maker never does: its far end answers).
+    var answered = false
 
     /// The state shown for the device: its busiest leg.
     var state: PopPartyState? { legs.values.max { $0.rank < $1.rank } }
 
+    /// Whether the call is at the device as the trigger wants it (and the device is still in the call).
     func meets(_ trigger: PopTrigger) -> Bool {
-        guard let state else { return false }
+        guard !legs.isEmpty else { return false }
         switch trigger {
-        case .alerting: return state == .ringing || state == .talking || state == .held
-        case .answer: return state == .talking || state == .held
+        case .alerting: return offered || answered
+        case .answer: return answered
         }
     }
 }
@@ -97,6 +102,9 @@ struct PopInteraction: Sendable, Hashable {
     var lookupRequested = false
     var data: PopAttachedData?
     var parties: [String: PopParty] = [:]
+    /// Calls a device of the interaction made (consultations, internal calls): every party of theirs is named by an
+    /// event, so one left alone after another leaves is no longer in a call.
+    var madeCalls: Set<String> = []
 
     init(id: String, at: Date) {
         self.id = id
@@ -121,14 +129,25 @@ struct PopInteraction: Sendable, Hashable {
 
     mutating func setLeg(_ device: String, call: String, _ state: PopPartyState) {
         parties[device, default: PopParty()].legs[call] = state
+        if state == .ringing { parties[device]?.offered = true }
     }
 
     mutating func removeLeg(_ device: String, call: String) {
         parties[device]?.legs[call] = nil
     }
 
+    /// The one device left in a call a device made, when the other party has left (a cancelled consultation: the
+    /// switch clears it, and the call model reports no end for a leg while the interaction's other calls go on).
+    func aloneInMadeCall(_ call: String) -> String? {
+        guard madeCalls.contains(call) else { return nil }
+        let left = parties.filter { $0.value.legs[call] != nil }
+        return left.count == 1 ? left.first?.key : nil
+    }
+
     /// A transfer or conference made one call of the legs: every device keeps its busiest state, under `result`.
     mutating func collapseLegs(into result: String) {
+        // The result may hold a party no event named (the caller of the first call).
+        madeCalls = []
         for device in parties.keys {
             guard let state = parties[device]?.state else { continue }
             parties[device]?.legs = [result: state]

@@ -19,6 +19,8 @@ extension PopRouter {
                 called: event.called, queue: event.queue, resynced: event.resynced == true))
         if !interaction.lookupRequested, let number = interaction.calling {
             interaction.lookupRequested = true
+            // Bounded even when nobody takes them: lookups of ended interactions go first.
+            if lookups.count >= 4096 { lookups.removeAll { interactions[$0.interactionID] == nil } }
             lookups.append(CustomerLookup(interactionID: id, number: number))
         }
         // A leg key for events that name no call id (they all do when they come from the call model).
@@ -33,6 +35,8 @@ extension PopRouter {
             }
             if event.kind == .answered, interaction.answeredAt == nil { interaction.answeredAt = event.at }
             interaction.setLeg(device, call: call, state)
+            if event.kind == .answered { interaction.parties[device]?.answered = true }
+            if event.kind == .originated { interaction.madeCalls.insert(call) }
             let announce = [.answered, .held, .retrieved, .failed].contains(event.kind)
             out += reconcile(&interaction, device, event: event.kind.rawValue, announce: announce, at: event.at)
         case .diverted, .partyCleared:
@@ -40,6 +44,11 @@ extension PopRouter {
             interaction.removeLeg(device, call: call)
             let cause = event.kind == .diverted ? "diverted" : "cleared"
             out += reconcile(&interaction, device, event: cause, announce: false, at: event.at)
+            if event.kind == .partyCleared, let alone = interaction.aloneInMadeCall(call) {
+                interaction.removeLeg(alone, call: call)
+                interaction.madeCalls.remove(call)
+                out += reconcile(&interaction, alone, event: "cleared", announce: false, at: event.at)
+            }
         case .transferred:
             out += transferred(&interaction, event, call: call)
         case .conferenced:
@@ -63,9 +72,16 @@ extension PopRouter {
         if let leaving = event.device, let party = interaction.parties.removeValue(forKey: leaving), party.popped {
             out += send(.end, interaction, device: leaving, callState: "ended", event: "transferred", now: event.at)
         }
-        guard let target = event.otherDevice, target != event.device else { return out }
+        guard let target = event.otherDevice, target != event.device else {
+            // A switch that does not name the transferred-to device: the agents left in the call take it over.
+            for device in interaction.parties.keys.sorted() where interaction.parties[device]?.popped == true {
+                out += reconcile(&interaction, device, event: "transferred", announce: false, repop: true, at: event.at)
+            }
+            return out
+        }
         // A single-step transfer: the call is on its way to the target, which reports it ringing next.
         if interaction.parties[target]?.state == nil { interaction.setLeg(target, call: call, .ringing) }
+        interaction.parties[target]?.offered = true
         out += reconcile(&interaction, target, event: "transferred", announce: false, repop: true, at: event.at)
         return out
     }

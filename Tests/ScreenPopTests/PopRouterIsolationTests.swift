@@ -21,7 +21,7 @@ struct PopRouterIsolationTests {
     /// What a random call does after it rings at its first agent.
     enum Plan: CaseIterable {
         case answerAndCallerHangsUp, agentHangsUp, holdRetrieve, noAnswerThenOther, consultTransfer, blindTransfer
-        case callerAbandonsWhileRinging
+        case callerAbandonsWhileRinging, consultCancelled, conference
     }
 
     /// One call in progress: its plan and how far it got.
@@ -116,7 +116,7 @@ extension PopBench {
         let script = s
         switch (script.plan, step) {
         case (.answerAndCallerHangsUp, 0), (.agentHangsUp, 0), (.holdRetrieve, 0), (.consultTransfer, 0),
-            (.blindTransfer, 0):
+            (.blindTransfer, 0), (.consultCancelled, 0), (.conference, 0):
             run { $0.answer(script.call, at: script.first) }
         case (.answerAndCallerHangsUp, _):
             run { $0.clear(script.call, at: script.caller) }
@@ -155,6 +155,26 @@ extension PopBench {
         case (.blindTransfer, 2): run { $0.answer(script.call, at: script.second) }
         case (.blindTransfer, _):
             run { $0.clear(script.call, at: script.second) }
+            return true
+        case (.consultCancelled, 1), (.conference, 1):
+            var consultation = ""
+            run { consultation = $0.consult(script.call, from: script.first, to: script.second) }
+            s.consultation = consultation
+        case (.consultCancelled, 2):
+            // The colleague answers or not before the consultation is given up.
+            if script.call.hasSuffix("1") || script.call.hasSuffix("5") {
+                run { $0.answer(script.consultation, at: script.second) }
+            }
+        case (.consultCancelled, 3): run { $0.clear(script.consultation, at: script.first) }
+        case (.consultCancelled, 4): run { $0.retrieve(script.call, at: script.first) }
+        case (.consultCancelled, _):
+            run { $0.clear(script.call, at: script.caller) }
+            return true
+        case (.conference, 2): run { $0.answer(script.consultation, at: script.second) }
+        case (.conference, 3): run { $0.conference(held: script.call, active: script.consultation, by: script.first) }
+        case (.conference, 4): run { $0.clear(script.call, at: script.first) }
+        case (.conference, _):
+            run { $0.clear(script.call, at: script.caller) }
             return true
         case (.callerAbandonsWhileRinging, _):
             run { $0.clear(script.call, at: script.caller) }

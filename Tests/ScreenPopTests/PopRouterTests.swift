@@ -87,6 +87,51 @@ struct PopRouterTests {
         #expect(b.router.openInteractionCount == 0)
     }
 
+    @Test func transferNamingNoTargetHandsOverToTheAgentLeftInTheCall() throws {
+        var b = PopBench(agents: 2)
+        var call = ""
+        var consultation = ""
+        b.run { call = $0.inbound(from: caller, to: "4001") }
+        b.run { $0.answer(call, at: "4001") }
+        b.run { consultation = $0.consult(call, from: "4001", to: "4002") }
+        b.run { $0.answer(consultation, at: "4002") }
+        b.run { $0.transfer(held: call, active: consultation, by: "4001", namesTarget: false) }
+        #expect(PopBench.kinds(b.messages(to: "A4001")).last == "end:transferred")
+        #expect(PopBench.kinds(b.messages(to: "A4002")) == ["pop:ringing", "update:answered", "pop:transferred"])
+    }
+
+    @Test func cancelledConsultationEndsTheColleaguesPopAndKeepsTheCustomerHeld() {
+        var b = PopBench(agents: 2)
+        var call = ""
+        var consultation = ""
+        b.run { call = $0.inbound(from: caller, to: "4001") }
+        b.run { $0.answer(call, at: "4001") }
+        b.run { consultation = $0.consult(call, from: "4001", to: "4002") }
+        b.run { $0.clear(consultation, at: "4001") }
+        #expect(PopBench.kinds(b.messages(to: "A4002")) == ["pop:ringing", "end:cleared"])
+        #expect(b.router.currentState(agentID: "A4001").last?.callState == "held")
+        b.run { $0.retrieve(call, at: "4001") }
+        b.run { $0.hold(call, at: "4001") }
+        let first = b.messages(to: "A4001")
+        #expect(
+            PopBench.kinds(first)
+                == ["pop:ringing", "update:answered", "update:held", "update:retrieved", "update:held"])
+        #expect(first.last?.callState == "held")
+        #expect(b.router.currentState(agentID: "A4002").map(\.type) == [.state])
+    }
+
+    @Test func outboundCallsTheAgentMakesDoNotPop() {
+        var b = PopBench(agents: 1)
+        var call = ""
+        b.run { call = $0.makeCall(from: "4001", to: "+4930555666") }
+        b.run { $0.answer(call, at: "+4930555666") }
+        b.run { $0.hold(call, at: "4001") }
+        b.run { $0.retrieve(call, at: "4001") }
+        b.run { $0.clear(call, at: "4001") }
+        #expect(b.deliveries.isEmpty)
+        #expect(b.router.openInteractionCount == 0)
+    }
+
     @Test func blindTransferPopsTheTargetWithTheSameInteraction() throws {
         var b = PopBench(agents: 2)
         var call = ""

@@ -168,10 +168,24 @@ struct PopTestSwitch {
         return consultation
     }
 
-    /// TransferCall: `device` leaves both calls; the parties meet under the held call's id.
-    mutating func transfer(held: String, active: String, by device: String) {
+    /// MakeCall: `device` calls `number` beyond the trunk, which the network reports reached.
+    mutating func makeCall(from device: String, to number: String) -> String {
         tick()
-        let target = calls[active]?.connections.first { $0.device != device }?.device
+        let id = newCall(calling: device, called: number)
+        set(id, device, "initiated")
+        report("serviceInitiated", call: id, subject: device, cause: "newCall")
+        set(id, device, "connected")
+        report("originated", call: id, subject: device, cause: "makeCall")
+        set(id, number, "alerting")
+        report("networkReached", call: id, subject: number, cause: "networkSignal")
+        return id
+    }
+
+    /// TransferCall: `device` leaves both calls; the parties meet under the held call's id. Without `namesTarget`
+    /// the switch leaves the transferred-to device out of the event (some do).
+    mutating func transfer(held: String, active: String, by device: String, namesTarget: Bool = true) {
+        tick()
+        let target = namesTarget ? calls[active]?.connections.first { $0.device != device }?.device : nil
         let observers = (calls[held]?.devices ?? []) + (calls[active]?.devices ?? [])
         remove(held, device)
         remove(active, device)
