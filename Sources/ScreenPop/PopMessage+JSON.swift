@@ -6,7 +6,7 @@ extension PopMessage {
     /// then the optional fields that are set. Absent optionals of the contract's keys are `null`.
     ///
     /// Hand-written: one pass into a byte buffer, several times faster than `JSONEncoder` for the thousands of
-    /// messages a shift change or a reconnect storm sends (see the README).
+    /// messages a shift change or a reconnect storm sends (about 10× faster; numbers in the README).
     public func json() -> String {
         var out: [UInt8] = []
         out.reserveCapacity(512)

@@ -236,7 +236,8 @@ struct PopRouterTests {
 
     @Test func desktopAgentIDNeedNotBeTheSwitchAgentID() {
         var b = PopBench(agents: 2, loginAll: false)
-        _ = b.router.login(agentID: "alice", devices: ["4001"])
+        // Logged on with the switch's own form of the device id (Avaya DMCC), compared normalized.
+        _ = b.router.login(agentID: "alice", devices: ["4001:CM1:10.0.0.1:0"])
         b.run { _ = $0.inbound(from: caller, to: "4001") }
         #expect(PopBench.kinds(b.messages(to: "alice")) == ["pop:ringing"])
         #expect(b.messages(to: "alice").first?.agentID == "alice")
