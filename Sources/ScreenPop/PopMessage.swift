@@ -31,12 +31,20 @@ public struct PopMessage: Sendable, Hashable, Codable {
     public var reason: String?
     /// When the message left the bridge; set when it is sent.
     public var sentAt: Date?
+    /// What caused the message: `ringing`, `answered`, `held`, `retrieved`, `conferenced`, `transferred`, `diverted`,
+    /// `cleared`, `ended`, `attached` (customer data arrived), `reconnect` (current state), `expired`, `agentState`.
+    public var event: String?
+    /// The customer lookup has answered (``customer`` `nil` then means an unknown caller, not "not yet known").
+    public var enriched: Bool?
+    /// The call was seen across a CTI link failure; some of its steps may be missing.
+    public var resynced: Bool?
 
     public init(
         type: Kind, interactionID: String? = nil, callIDs: [String] = [], calling: String? = nil, called: String? = nil,
         device: String? = nil, agentID: String? = nil, queue: String? = nil, waitSeconds: Double? = nil,
         callState: String? = nil, customer: CustomerCard? = nil, openWorkOrders: [WorkOrderSummary] = [],
-        recentCalls: [RecentCall] = [], agentState: String? = nil, reason: String? = nil, sentAt: Date? = nil
+        recentCalls: [RecentCall] = [], agentState: String? = nil, reason: String? = nil, sentAt: Date? = nil,
+        event: String? = nil, enriched: Bool? = nil, resynced: Bool? = nil
     ) {
         self.type = type
         self.interactionID = interactionID
@@ -54,6 +62,9 @@ public struct PopMessage: Sendable, Hashable, Codable {
         self.agentState = agentState
         self.reason = reason
         self.sentAt = sentAt
+        self.event = event
+        self.enriched = enriched
+        self.resynced = resynced
     }
 }
 
