@@ -40,10 +40,14 @@ enum CLI {
         }
     }
 
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+    /// - Parameter environment: Variables added to the test's own environment for this run.
+    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         // Standard input and error go through files, standard output through a pipe drained here: no dead-lock on
         // large outputs and no threads.
         let inputPath = try temporaryFile(stdin ?? Data(), suffix: ".in")
