@@ -116,7 +116,8 @@ public final class AgentAccounts: Sendable {
 
     // MARK: - Logging in
 
-    /// Checks a login. A locked account is refused before the password is looked at; a wrong password counts
+    /// Checks a login. A locked account is refused without looking at the password (a dummy hash is checked instead,
+    /// as for an unknown agent, so every answer takes about as long); a wrong password counts
     /// towards the lock-out (and the failure that locks it returns ``Verdict/locked(until:)``); success clears the
     /// count. Blocking: bcrypt takes a while, call it off the cooperative pool or use the `async` variant.
     public func verify(agentID: String, password: String, now: Date = Date()) throws -> Verdict {
@@ -125,7 +126,10 @@ public final class AgentAccounts: Sendable {
             logger.notice("desktop login for unknown agent", metadata: ["agent": "\(agentID)"])
             return .unknownAgent
         }
-        if let until = agent.lockedUntil, until > now { return .locked(until: until) }
+        if let until = agent.lockedUntil, until > now {
+            _ = Bcrypt.verify(password, hash: dummy())  // a refusal takes as long as a check
+            return .locked(until: until)
+        }
         if !password.isEmpty, Bcrypt.verify(password, hash: agent.passwordHash) {
             if agent.failedLogins > 0 || agent.lockedUntil != nil { try store.clearFailedLogins(agentID) }
             return .ok(agent)
@@ -144,7 +148,11 @@ public final class AgentAccounts: Sendable {
             logger.notice("desktop login for unknown agent", metadata: ["agent": "\(agentID)"])
             return .unknownAgent
         }
-        if let until = agent.lockedUntil, until > now { return .locked(until: until) }
+        if let until = agent.lockedUntil, until > now {
+            let dummy = dummy()
+            _ = await Self.offPool { Bcrypt.verify(password, hash: dummy) }  // a refusal takes as long as a check
+            return .locked(until: until)
+        }
         let hash = agent.passwordHash
         if !password.isEmpty, await Self.offPool({ Bcrypt.verify(password, hash: hash) }) {
             if agent.failedLogins > 0 || agent.lockedUntil != nil { try await store.clearFailedLogins(agentID) }

@@ -10,9 +10,9 @@ struct AgentsCommand: ParsableCommand {
         commandName: "agents",
         abstract: "Manage the desktop agents who receive screen pops.",
         discussion: """
-            A password can come from --password, from standard input (--password-stdin, so it does not show in
-            `ps`) or, for `add`, from the environment variable \(AgentPasswordOptions.environmentVariable) (`set` reads
-            the variable only with --password-env, so a leftover variable never changes a password unnoticed).
+            A password can come from --password, from standard input (--password-stdin, so it does not show in \
+            `ps`) or, for `add`, from the environment variable \(AgentPasswordOptions.environmentVariable) (`set` \
+            reads the variable only with --password-env, so a leftover variable never changes a password unnoticed).
             """,
         subcommands: [AgentsAddCommand.self, AgentsSetCommand.self, AgentsRemoveCommand.self, AgentsListCommand.self]
     )
@@ -93,9 +93,17 @@ struct AgentJSON: Encodable {
 
 extension ParsableCommand {
     /// The accounts in the database the options name; account errors become clear messages.
-    func withAccounts<T>(_ database: DatabaseOptions, cost: Int, _ body: (AgentAccounts) throws -> T) throws -> T {
+    ///
+    /// - Parameter create: Create the database when it is not there (`add`); the other commands refuse a missing one.
+    func withAccounts<T>(
+        _ database: DatabaseOptions, cost: Int, create: Bool = false, _ body: (AgentAccounts) throws -> T
+    ) throws -> T {
         let logger = Logger(label: "ctibridge.agents")
-        let store = try CTIStore(path: try database.path(), logger: logger)
+        let path = try database.path()
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("no database at \(path) (add an agent first, or pass --db)")
+        }
+        let store = try CTIStore(path: path, logger: logger)
         let accounts = AgentAccounts(store: store, policy: .init(bcryptCost: cost), logger: logger)
         do {
             return try body(accounts)
@@ -135,7 +143,7 @@ struct AgentsAddCommand: ParsableCommand {
             throw ValidationError(
                 "a password is required (--password, --password-stdin or \(AgentPasswordOptions.environmentVariable))")
         }
-        let agent = try withAccounts(database, cost: passwordOptions.bcryptCost) { accounts in
+        let agent = try withAccounts(database, cost: passwordOptions.bcryptCost, create: true) { accounts in
             try accounts.add(agentID: id, device: device, name: name, password: password)
         }
         emit(json ? try AgentJSON.line(agent) + "\n" : "added agent \(agent.agentID)\n")

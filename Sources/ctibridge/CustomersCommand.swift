@@ -57,10 +57,11 @@ struct CustomersImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import (or update) customers from a CSV file.",
         discussion: """
-            The header row names the columns: account_number,name,address,meter,arrears,tags,numbers (any order,
-            any case; account_number and numbers are required, other columns are reported and ignored). Several
-            numbers or tags are separated by ';' or '|'. Arrears are decimal amounts ("1,234.50", "-5"). Bad rows
+            The header row names the columns: account_number,name,address,meter,arrears,tags,numbers (any order, \
+            any case; account_number and numbers are required, other columns are reported and ignored). Several \
+            numbers or tags are separated by ';' or '|'. Arrears are decimal amounts ("1,234.50", "-5"). Bad rows \
             are skipped and listed by line at the end; a customer already stored (same account number) is updated.
+
             Exit status: 0 when the file was read, 65 when no row could be imported, 66 when the file is unreadable.
             """
     )

@@ -85,6 +85,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = ["--db", dir.appendingPathComponent("ctibridge.sqlite").path]
         let cost = ["--bcrypt-cost", "4"]
+        let noDatabase = try CLI.run(["agents", "list"] + db)
+        #expect(noDatabase.status != 0)
+        #expect(noDatabase.stderr.contains("no database"))
 
         let add = try CLI.run(["agents", "add", "--id", "A1", "--device", "4001", "--name", "李娜", "--password", "pw1", "--json"] + cost + db)
         #expect(add.status == 0, "\(add.stderr)")
