@@ -98,7 +98,9 @@ extension ParsableCommand {
     func withAccounts<T>(
         _ database: DatabaseOptions, cost: Int, create: Bool = false, _ body: (AgentAccounts) throws -> T
     ) throws -> T {
-        let logger = Logger(label: "ctibridge.agents")
+        // The command's own output says what happened; the accounts' audit lines are for the daemon's log.
+        var logger = Logger(label: "ctibridge.agents")
+        logger.logLevel = .warning
         let path = try database.path()
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("no database at \(path) (add an agent first, or pass --db)")

@@ -79,7 +79,8 @@ struct CustomersImportCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let logger = Logger(label: "ctibridge.customers")
+        var logger = Logger(label: "ctibridge.customers")
+        logger.logLevel = .warning
         guard FileManager.default.isReadableFile(atPath: file) else {
             printError("error: cannot read \(file)")
             throw ExitCode(66)
