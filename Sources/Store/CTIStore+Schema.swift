@@ -101,8 +101,14 @@ extension CTIStore {
                     """
             )
         }
-        // Later migrations ("v2", …) add customers, work orders (with their history) and recordings here. Register
-        // them after "v1"; a file migrated by a newer binary is refused with `schemaTooNew`.
+        // Screen pops: customers found by their (normalized) numbers, an index to find calls by called number, and the
+        // desktop agents who log in to receive pops.
+        migrator.registerMigration("v2") { db in
+            try CTIStore.createCustomerTables(db)
+            try CTIStore.createDesktopAgentTables(db)
+        }
+        // Later migrations ("v3", …) add work orders (with their history) and recordings here. Register them after
+        // "v2"; a file migrated by a newer binary is refused with `schemaTooNew`.
         return migrator
     }()
 }

@@ -28,6 +28,8 @@ public struct CTIStoreError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let encodeFailed = Code("encodeFailed")
         /// An argument was out of range (a sequence number below 1, a negative limit …).
         public static let invalidArgument = Code("invalidArgument")
+        /// A row with this key is already there (a desktop agent id).
+        public static let alreadyExists = Code("alreadyExists")
         /// Any other SQLite failure (I/O error, disk full, busy beyond the timeout, closed store …).
         public static let databaseError = Code("databaseError")
     }

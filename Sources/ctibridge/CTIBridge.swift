@@ -25,10 +25,15 @@ struct CTIBridge: AsyncParsableCommand {
             Compare them with a switch's truth:   ctibridge calls --compare truth.jsonl
             Check the database:                   ctibridge store check --db ctibridge.sqlite
             Replay a capture of the CTI link:     ctibridge replay site.pcapng --summary
+            Import customers for screen pops:     ctibridge customers import customers.csv --db ctibridge.sqlite
+            Find a caller's customer:             ctibridge customers lookup "010 1234 5678" --json
+            Add a desktop agent:                  ctibridge agents add --id A1 --device 4001 --name "Li Na" --password-stdin
+            List the desktop agents:              ctibridge agents list --json
             """,
         subcommands: [
             DecodeCommand.self, EncodeCommand.self, SimulateCommand.self, TailCommand.self, ServeCommand.self,
-            DemoCommand.self, CallsCommand.self, StoreCommand.self, ReplayCommand.self,
+            DemoCommand.self, CallsCommand.self, StoreCommand.self, ReplayCommand.self, CustomersCommand.self,
+            AgentsCommand.self,
         ]
     )
 

@@ -81,7 +81,10 @@ struct CallsCommand: ParsableCommand {
         return records
     }
 
-    func databasePath() throws -> String {
+    func databasePath() throws -> String { try Self.databasePath(db: db, config: config) }
+
+    /// `--db`, else the database of `--config`'s configuration, else the demo's database.
+    static func databasePath(db: String?, config: String?) throws -> String {
         if let db { return db }
         if let config {
             do {

@@ -85,12 +85,15 @@ final class ProgressBar: Sendable {
 
     private let total: Int64
     private let enabled: Bool
+    /// What is counted (`messages` for replay, `rows` for a customer import).
+    private let unit: String
     private let started = monotonicSeconds()
     private let state = Mutex(State())
 
-    init(total: Int64, enabled: Bool) {
+    init(total: Int64, enabled: Bool, unit: String = "messages") {
         self.total = total
         self.enabled = enabled && isatty(2) != 0
+        self.unit = unit
     }
 
     func update(bytes: Int64, messages: Int) {
@@ -127,7 +130,7 @@ final class ProgressBar: Sendable {
         } else {
             line += String(format: "%.1f MB", megabytes)
         }
-        line += String(format: ", %d messages, %.0f MB/s, %.1f s", messages, rate, elapsed)
+        line += String(format: ", %d \(unit), %.0f MB/s, %.1f s", messages, rate, elapsed)
         var w = OutputWriter(fd: 2)
         w.write(line.utf8)
         w.write("\u{1B}[K".utf8)

@@ -42,10 +42,14 @@ enum CLI {
 
     /// Runs `ctibridge arguments…` to its end. Waits by polling with `Task.sleep`, never by blocking a thread: Swift
     /// Testing runs the suites side by side on a two-thread pool here, and a blocked thread starves the timing tests.
-    static func run(_ arguments: [String], stdin: Data? = nil) async throws -> Result {
+    /// - Parameter environment: Variables added to the test's own environment for this run.
+    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) async throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         // Standard input, output and error go through files: no dead-lock on large outputs and no reader threads.
         let inputPath = try temporaryFile(stdin ?? Data(), suffix: ".in")
         let outputPath = try temporaryFile(Data(), suffix: ".out")

@@ -33,8 +33,8 @@ import Testing
             )
         }
         #expect(applicationID == CTIStore.applicationID)
-        #expect(migrations == ["v1"])
-        #expect(CTIStore.schemaVersion == "v1")
+        #expect(migrations == ["v1", "v2"])
+        #expect(CTIStore.schemaVersion == "v2")
         #expect(journalMode == "wal")
     }
 
@@ -307,12 +307,12 @@ import Testing
         let path = directory.path("newer.sqlite")
         do {
             let store = try openStore(path)
-            try store.pool.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2')") }
+            try store.pool.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
             try store.close()
         }
         let error = #expect(throws: CTIStoreError.self) { try openStore(path) }
         #expect(error?.code == .schemaTooNew)
-        #expect(error?.message.contains("v2") == true)
+        #expect(error?.message.contains("v99") == true)
     }
 
     @Test func closedStoreFailsWithATypedError() throws {
