@@ -29,8 +29,8 @@ extension CSTALinkClient {
         try await send(CSTARecord(keys), timeout: timeout)
     }
 
-    /// Sends without waiting for the link to be up (start-up traffic).
-    func send(_ record: CSTARecord, timeout: Duration? = nil) async throws -> CSTAResult {
+    /// Sends without waiting for the link to be up (start-up traffic). `monitoring`: a MonitorStart's device.
+    func send(_ record: CSTARecord, timeout: Duration? = nil, monitoring: String? = nil) async throws -> CSTAResult {
         guard let gen = connection?.generation, isCurrent(gen) else { throw CSTALinkError(.linkDown, "not connected") }
         try await acquireSlot()
         guard let conn = connection, isCurrent(gen) else {
@@ -62,7 +62,8 @@ extension CSTALinkClient {
                 if Task.isCancelled { return }
                 await self?.expire(id, serial: mySerial, after: wait)
             }
-            pending[id] = Pending(continuation: continuation, service: service, serial: mySerial, timeout: timer)
+            pending[id] = Pending(
+                continuation: continuation, service: service, serial: mySerial, timeout: timer, monitoredDevice: monitoring)
             peakRequestsInFlight = max(peakRequestsInFlight, pending.count)
             conn.out.yield(buffer)
         }
@@ -176,6 +177,9 @@ extension CSTALinkClient {
                 return
             }
             if record.string("pdu") == "returnResult" {
+                if let device = p.monitoredDevice, let xref = record.string("monitorCrossRefID") {
+                    mapCrossReference(xref, to: device)
+                }
                 p.continuation.resume(returning: CSTAResult(message: message, record: record))
             } else {
                 p.continuation.resume(throwing: CSTAServiceError(record: record, service: p.service))

@@ -51,14 +51,21 @@ extension CSTALinkClient {
                 object = id
             }
         }
-        let r = try await send(["service": .string("MonitorStart"), "op": .int(71), "monitorObject": .string(object)])
+        let r = try await send(
+            CSTARecord(["service": .string("MonitorStart"), "op": .int(71), "monitorObject": .string(object)]),
+            monitoring: device)
         guard let xref = r.record.string("monitorCrossRefID") else {
             throw CSTALinkError(.protocolViolation, "MonitorStart result without a cross-reference id")
         }
-        if let old = crossRefByDevice[device] { deviceByCrossRef[old] = nil }
+        mapCrossReference(xref, to: device)  // done already when the answer arrived; kept for clarity of the result
+        return xref
+    }
+
+    /// Maps a monitor's cross-reference id to its device (replacing the device's previous monitor).
+    func mapCrossReference(_ xref: String, to device: String) {
+        if let old = crossRefByDevice[device], old != xref { deviceByCrossRef[old] = nil }
         crossRefByDevice[device] = xref
         deviceByCrossRef[xref] = device
-        return xref
     }
 
     func startMonitors(_ devices: [String]) async -> [String: any Error] {

@@ -45,6 +45,9 @@ public actor CSTALinkClient {
         var service: String?
         var serial: UInt64
         var timeout: Task<Void, Never>
+        /// MonitorStart: the device being monitored, so the answer's cross-reference id is mapped when the answer
+        /// arrives — before any event on it that the switch sends right after is handled.
+        var monitoredDevice: String? = nil
     }
 
     struct Connection {

@@ -19,6 +19,9 @@ final class FakeSwitchState: Sendable {
         var halfOpenAtService: String?
         /// Write every frame one byte at a time.
         var oneByteWrites = false
+        /// Send an event on each new monitor right behind its MonitorStart answer (a busy device, as a switch sends
+        /// it: in the same TCP segment).
+        var eventAfterMonitorStart = false
         var sessionResets = 0
         /// Answers the fake switch could not encode (a bug in the test).
         var encodeFailures: [CSTARecord] = []
@@ -173,6 +176,9 @@ final class FakeSwitchHandler: ChannelInboundHandler {
                     return x
                 }
                 answer(["monitorCrossRefID": .string(xref)])
+                if state.with({ $0.eventAfterMonitorStart }), let device = r.string("monitorObject") {
+                    sendEvent(context, device: device, callID: "0a" + xref)
+                }
             case "MakeCall":
                 let called = r.string("called") ?? ""
                 if called == "00000" { return }  // never answered

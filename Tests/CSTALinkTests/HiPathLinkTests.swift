@@ -64,6 +64,27 @@ import Testing
         await sw.shutdown()
     }
 
+    /// The switch sends an event on a monitor right behind the MonitorStart answer: the event names its device (the
+    /// cross-reference is mapped when the answer arrives, not when the task that asked resumes).
+    @Test func anEventRightBehindTheMonitorStartAnswerNamesItsDevice() async throws {
+        let sw = try await FakeSwitch.start(mode: .hipath, framing: .hipath)
+        sw.state.with { $0.eventAfterMonitorStart = true }
+        let link = CSTALinkClient(configuration: testConfig(.hipathBER, port: sw.port), logger: quietLogger())
+        let log = EventLog(link)
+        let devices = (4001...4040).map(String.init)
+        await link.addMonitors(devices)
+        await link.start()
+        #expect(await link.waitUntilUp(timeout: .seconds(10)))
+        #expect(await eventually { await log.events.compactMap(\.cstaMessage).count >= devices.count })
+        let events = await log.events.compactMap(\.cstaMessage).filter { $0.record.string("event") == "originated" }
+        #expect(events.count == devices.count)
+        for event in events {
+            #expect(event.device == event.record.string("device"), "event on \(event.record.string("device") ?? "?") mapped to \(event.device ?? "nothing")")
+        }
+        await link.shutdown()
+        await sw.shutdown()
+    }
+
     @Test func everyServiceReachesTheSwitch() async throws {
         let sw = try await FakeSwitch.start(mode: .hipath, framing: .hipath)
         let link = CSTALinkClient(configuration: testConfig(.hipathBER, port: sw.port), logger: quietLogger())
