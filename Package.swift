@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "ctibridge", targets: ["ctibridge"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
@@ -113,6 +114,7 @@ let package = Package(
                 "EventBus",
                 "Store",
                 "Replay",
+                "ScreenPop",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -133,6 +135,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
             exclude: ["README.md"]
         ),
@@ -216,6 +220,8 @@ let package = Package(
             dependencies: [
                 "Bridge",
                 "Replay",
+                "ScreenPop",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 "CSTALink",
                 "CallModel",
                 "Store",
@@ -233,6 +239,9 @@ let package = Package(
                 "ScreenPop",
                 "CallModel",
                 "Store",
+                "EventBus",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
