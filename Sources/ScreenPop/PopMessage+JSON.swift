@@ -1,3 +1,4 @@
+import CSTA
 import Foundation
 
 extension PopMessage {
@@ -79,33 +80,7 @@ struct PopJSONWriter {
 
     mutating func string(_ value: String?) {
         guard let value else { return null() }
-        out.append(UInt8(ascii: "\""))
-        var text = value
-        text.withUTF8 { bytes in
-            var start = 0
-            for (index, byte) in bytes.enumerated() where byte == 0x22 || byte == 0x5C || byte < 0x20 {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                escape(byte)
-                start = index + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func escape(_ byte: UInt8) {
-        out.append(UInt8(ascii: "\\"))
-        switch byte {
-        case 0x22, 0x5C: out.append(byte)
-        case 0x0A: out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "t"))
-        default:
-            let hex = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
-        }
+        JSONText.appendQuoted(value, to: &out)
     }
 
     mutating func strings(_ values: [String]) {
@@ -139,67 +114,13 @@ struct PopJSONWriter {
 
     mutating func integer(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
 
-    /// `2026-11-23T10:15:02.123456Z`: UTC, microseconds, computed without a formatter.
+    /// `"2026-11-23T10:15:02.123456Z"`: UTC, microseconds.
     mutating func date(_ value: Date?) {
         guard let value else { return null() }
-        let micros = Int64((value.timeIntervalSince1970 * 1_000_000).rounded())
-        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
-        let fraction = micros - seconds * 1_000_000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         out.append(UInt8(ascii: "\""))
-        digits(year, 4)
-        out.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        out.append(UInt8(ascii: "-"))
-        digits(day, 2)
-        out.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2)
-        out.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2)
-        out.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2)
-        out.append(UInt8(ascii: "."))
-        digits(fraction, 6)
-        out.append(UInt8(ascii: "Z"))
+        JSONText.appendISO8601(unixMicroseconds: Int64((value.timeIntervalSince1970 * 1_000_000).rounded()), to: &out)
         out.append(UInt8(ascii: "\""))
     }
-
-    /// `value` zero-padded to at least `width` digits (`value` is never negative here but for years before 0).
-    private mutating func digits(_ value: Int64, _ width: Int) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            return digits(-value, width)
-        }
-        var buffer: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &buffer) { bytes in
-            repeat {
-                bytes[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0 && count < 20
-            while count < width && count < 20 {
-                bytes[19 - count] = UInt8(ascii: "0")
-                count += 1
-            }
-            out.append(contentsOf: bytes[(20 - count)...])
-        }
-    }
-
-    // MARK: Nested objects
 
     mutating func customer(_ card: CustomerCard) {
         open()
