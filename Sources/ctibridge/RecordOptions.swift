@@ -29,16 +29,22 @@ struct RecordOptions: ParsableArguments {
             if maxMegabytes != nil || keep != nil { throw ValidationError("--record-max-mb and --record-keep need --record") }
             return
         }
-        let record = BridgeConfiguration.Record(path: path, maxMegabytes: maxMegabytes, keep: keep)
-        if let problem = record.problem(names: ("--record", "--record-max-mb", "--record-keep")) {
-            throw ValidationError(problem)
-        }
+        // Each value alone here; whether --record-keep has a size to rotate by is known once the configuration file's
+        // record: section is merged in (`record(over:)`).
+        if path.isEmpty { throw ValidationError("'--record' is empty") }
+        if let maxMegabytes, !(maxMegabytes > 0) { throw ValidationError("'--record-max-mb' must be positive") }
+        if let keep, keep < 1 { throw ValidationError("'--record-keep' must be at least 1") }
     }
 
-    /// The command line's recording, else `configured` with the sizes given here replacing its own.
-    func record(over configured: BridgeConfiguration.Record? = nil) -> BridgeConfiguration.Record? {
+    /// The command line's recording, else `configured` with the sizes given here replacing its own; refused when the
+    /// merged settings cannot work (files kept without a size to rotate by).
+    func record(over configured: BridgeConfiguration.Record? = nil) throws -> BridgeConfiguration.Record? {
         guard let path else { return configured }
-        return BridgeConfiguration.Record(
+        let merged = BridgeConfiguration.Record(
             path: path, maxMegabytes: maxMegabytes ?? configured?.maxMegabytes, keep: keep ?? configured?.keep)
+        if let problem = merged.problem(names: ("--record", "--record-max-mb", "--record-keep")) {
+            throw ValidationError(problem)
+        }
+        return merged
     }
 }

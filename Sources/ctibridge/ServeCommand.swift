@@ -31,7 +31,11 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration: BridgeConfiguration
         do {
             configuration = try BridgeConfiguration.load(path: config)
-            configuration.record = recording.record(over: configuration.record)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        configuration.record = try recording.record(over: configuration.record)
+        do {
             try configuration.validate(source: "\(config) with the command line")
         } catch {
             throw ValidationError(error.description)

@@ -150,7 +150,7 @@ struct TailCommand: ParsableCommand {
         logger.logLevel = level
         let signals = TerminationSignals()
         let finished = DispatchSemaphore(value: 0)
-        let record = recording.record()
+        let record = try recording.record()
         Task { [signals] in
             await Self.tail(config, devices: devices, record: record, logger: logger, signals: signals)
             finished.signal()

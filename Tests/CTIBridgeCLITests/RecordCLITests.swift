@@ -19,6 +19,21 @@ import Darwin
         #expect(sizeAlone.status != 0 && sizeAlone.stderr.contains("--record"), "\(sizeAlone.stderr)")
         let zero = try await CLI.run(["tail", "--switch", "127.0.0.1:1", "--record", "x.pcapng", "--record-max-mb", "0"])
         #expect(zero.status != 0 && zero.stderr.contains("positive"), "\(zero.stderr)")
+        // serve: --record-keep works with the file's maxMegabytes, and is refused when neither gives a size.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctibridge-rec-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = """
+            switch: {host: 127.0.0.1, port: 4711, flavour: hipathBER}
+            monitor: {devices: "4001"}
+            database: {path: \(dir)/db.sqlite}
+            """
+        try (base + "\nrecord: {path: \(dir)/a.pcapng, maxMegabytes: 5}\n").write(toFile: dir + "/sized.yaml", atomically: true, encoding: .utf8)
+        try (base + "\n").write(toFile: dir + "/plain.yaml", atomically: true, encoding: .utf8)
+        let sized = try await CLI.run(["serve", "--config", dir + "/sized.yaml", "--record", dir + "/b.pcapng", "--record-keep", "2", "--check"])
+        #expect(sized.status == 0 && String(decoding: sized.stdout, as: UTF8.self).contains("b.pcapng"), "\(sized.stderr)")
+        let unsized = try await CLI.run(["serve", "--config", dir + "/plain.yaml", "--record", dir + "/b.pcapng", "--record-keep", "2", "--check"])
+        #expect(unsized.status != 0 && unsized.stderr.contains("--record-max-mb"), "\(unsized.stderr)")
         let help = try await CLI.run(["tail", "--help"])
         #expect(String(decoding: help.stdout, as: UTF8.self).contains("--record-max-mb"))
         let serveHelp = try await CLI.run(["serve", "--help"])
