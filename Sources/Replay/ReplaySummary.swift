@@ -123,7 +123,9 @@ public struct ReplaySummary: Sendable {
     /// A table for people.
     public func text(counters: ReplayCounters, format: ReplayFormat) -> String {
         var lines: [String] = []
-        lines.append("format \(format.rawValue): \(counters.packets) packets, \(counters.bytes) bytes")
+        let isCapture = format == .pcap || format == .pcapng
+        lines.append(
+            "format \(format.rawValue): " + (isCapture ? "\(counters.packets) packets, " : "") + "\(counters.bytes) bytes")
         lines.append(
             "messages \(messages) (decode errors \(decodeErrors), event-body errors \(eventErrors)), calls \(calls), "
                 + "gaps \(gaps) (\(gapBytes) bytes missing)")

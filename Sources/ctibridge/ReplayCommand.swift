@@ -222,8 +222,9 @@ struct ReplayCommand: AsyncParsableCommand {
             + "\"messagesNotFollowed\": \(f.messagesNotFollowed), \"unmatchedAnswers\": \(f.unmatchedAnswers), "
             + "\"unanswered\": \(f.unanswered)}"
         if summary {
-            let text = json ? outcome.summary.json(counters: outcome.counters, format: format)
-                : outcome.summary.text(counters: outcome.counters, format: format)
+            let resolved = await trace.format
+            let text = json ? outcome.summary.json(counters: outcome.counters, format: resolved)
+                : outcome.summary.text(counters: outcome.counters, format: resolved)
             out.line { $0.append(contentsOf: text.utf8) }
         }
         out.line { $0.append(contentsOf: line.utf8) }
