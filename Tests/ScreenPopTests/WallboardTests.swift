@@ -128,6 +128,23 @@ struct WallboardTests {
         #expect(b.snapshot().agents.first { $0.device == "4001" }?.state == .ready)
     }
 
+    @Test func divertedOutOfTheQueueLeavesUnanswered() {
+        var b = WallboardBench(configurations: [.init(), .init(serviceLevelFormula: .offered)])
+        b.run { sw in
+            let overflow = sw.inbound(from: dialer(1), to: nil)
+            sw.tick(25)
+            // To a voice mailbox the bridge does not monitor: the call is over for the bridge.
+            sw.divert(overflow, from: sw.acd, to: "79999", cause: "callForwardNoAnswer")
+            let answered = sw.inbound(from: dialer(2), to: "4001", wait: 3)
+            sw.answer(answered, at: "4001")
+        }
+        let queue = b.snapshot(0).queues.first
+        #expect(queue?.offered == 2 && queue?.left == 1 && queue?.abandoned == 0 && queue?.waiting == 0)
+        #expect(queue?.serviceLevel == 1, "a call that left does not count in the default formula")
+        #expect(b.snapshot(1).queues.first?.serviceLevel == 0.5, "it counts as offered in the other")
+        #expect(queue?.longestWaitSeconds == 4, "only answered, abandoned and waiting calls make the longest wait")
+    }
+
     @Test func consultedTransferCountsOnceAndMovesTheBusyAgent() throws {
         var b = WallboardBench()
         var call = ""
